@@ -30,6 +30,9 @@ class KvCache {
   float* values(int64_t layer, int64_t pos) { return v_[layer].data() + pos * v_stride_; }
   const float* keys(int64_t layer, int64_t pos) const { return k_[layer].data() + pos * k_stride_; }
   const float* values(int64_t layer, int64_t pos) const { return v_[layer].data() + pos * v_stride_; }
+  // Floats from one position's keys (values) to the next position's.
+  size_t key_stride() const { return static_cast<size_t>(k_stride_); }
+  size_t value_stride() const { return static_cast<size_t>(v_stride_); }
   void set_n_past(int64_t n) { n_past_ = n; }  // used by the model after a forward pass
 
   size_t bytes() const;

@@ -12,6 +12,7 @@
 
 #include "gguf/gguf.h"
 #include "model/arch.h"
+#include "model/attention.h"
 #include "model/ops.h"
 #include "tensor/matmul.h"
 #include "tensor/quant.h"
@@ -267,6 +268,7 @@ void Transformer::Impl::forward(std::span<SequenceInput> batch) {
   }
 
   const float attn_scale = 1.0f / std::sqrt(static_cast<float>(hd_k));
+  const bool use_reference = reference_kernels();
   for (int64_t l = 0; l < c.n_layer; ++l) {
     const LayerWeights& L = layers[static_cast<size_t>(l)];
     for (int64_t t = 0; t < T; ++t) {
@@ -318,20 +320,10 @@ void Transformer::Impl::forward(std::span<SequenceInput> batch) {
       const int64_t n_pos = pos_of[static_cast<size_t>(t)] + 1;
       float* scores = w.scores.data() + static_cast<int64_t>(omp_get_thread_num()) * max_ctx;
       const float* q = w.q.data() + t * q_dim + h * hd_k;
-      for (int64_t p = 0; p < n_pos; ++p) {
-        const float* k = cache.keys(l, p) + kvh * hd_k;
-        float s = 0.0f;
-        for (int64_t i = 0; i < hd_k; ++i) s += q[i] * k[i];
-        scores[p] = s * attn_scale;
-      }
-      ops::softmax(scores, n_pos);
       float* out = w.attn.data() + t * o_dim + h * hd_v;
-      std::fill_n(out, hd_v, 0.0f);
-      for (int64_t p = 0; p < n_pos; ++p) {
-        const float* v = cache.values(l, p) + kvh * hd_v;
-        const float a = scores[p];
-        for (int64_t i = 0; i < hd_v; ++i) out[i] += a * v[i];
-      }
+      (use_reference ? ops::attend_reference : ops::attend)(q, cache.keys(l, 0) + kvh * hd_k, cache.key_stride(),
+                                                             cache.values(l, 0) + kvh * hd_v, cache.value_stride(),
+                                                             n_pos, hd_k, hd_v, attn_scale, scores, out);
     }
     matmul(L.wo, w.attn.data(), T, w.tmp.data(), n_threads, w.scratch);
     ops::add(w.x.data(), w.tmp.data(), T * n_embd);

@@ -1,13 +1,18 @@
 // Speculative decoding speed: tokens/s of plain greedy vs speculative greedy
 // (draft model, prompt lookup) on the same target; outputs must be identical.
 //
-//   bench_speculative_bench [target.gguf] [draft.gguf]... [-n N] [-t threads]
+//   bench_speculative_bench [target.gguf] [draft.gguf]... [-n N] [-t threads] [-f prompt.txt]
 //
+// -f: the prompt from a file, e.g. an input-grounded task (a text followed by
+// the start of its copy or edit) where prompt lookup has something to find.
 // Defaults: fixtures/arch/llama-f32.gguf with drafts llama-q8_0 and llama-q4_0.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
 
 #include "decode/strategy.h"
 
@@ -19,16 +24,21 @@ int main(int argc, char** argv) try {
   const std::string shared = shared_env ? shared_env : TANDEM_SOURCE_DIR "/../shared";
   std::vector<std::string> files;
   int n = 200, threads = 1;
+  std::string prompt = "Once upon a time, there was a little dog. The dog liked to run. Once upon a time, there was";
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "-n") && i + 1 < argc) n = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "-t") && i + 1 < argc) threads = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "-f") && i + 1 < argc) {
+      std::ifstream in(argv[++i], std::ios::binary);
+      if (!in) throw std::runtime_error(std::string(argv[i]) + ": cannot open the prompt file");
+      prompt.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
     else files.push_back(argv[i]);
   }
   if (files.empty())
     files = {shared + "/fixtures/arch/llama-f32.gguf", shared + "/fixtures/arch/llama-q8_0.gguf",
              shared + "/fixtures/arch/llama-q4_0.gguf"};
   auto model = Transformer::load(files[0], {.n_threads = threads});
-  const std::string prompt = "Once upon a time, there was a little dog. The dog liked to run. Once upon a time, there was";
   StrategyOptions o;
   o.sampling.temperature = 0.0f;
   o.text.n_predict = n;

@@ -371,6 +371,19 @@ void DotRows(TensorType type, int64_t n, const void* w, const uint8_t* a, size_t
   }
 }
 
+void DotMatrix(TensorType type, int64_t n, const uint8_t* w, size_t w_stride, int64_t row_begin, int64_t row_end,
+               const uint8_t* acts, size_t act_stride, int64_t n_acts, float* y, int64_t y_stride) {
+  float out[kMaxActs];
+  for (int64_t o = row_begin; o < row_end; ++o) {
+    const uint8_t* row = w + static_cast<size_t>(o) * w_stride;
+    for (int64_t t = 0; t < n_acts; t += kMaxActs) {
+      const int nt = static_cast<int>(n_acts - t < kMaxActs ? n_acts - t : kMaxActs);
+      DotRows(type, n, row, acts + static_cast<size_t>(t) * act_stride, act_stride, nt, out);
+      for (int i = 0; i < nt; ++i) y[(t + i) * y_stride + o] = out[i];
+    }
+  }
+}
+
 }  // namespace tandem::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 

@@ -23,6 +23,14 @@ inline constexpr int kMaxActs = 4;
 void dot_rows(TensorType type, int64_t n, const void* w_row, const uint8_t* acts, size_t act_stride, int n_acts,
               float* out);
 
+// The matrix form: for rows o in [row_begin, row_end) of a weight matrix whose
+// rows are w_stride bytes apart, y[t * y_stride + o] = vec_dot(row o, act t)
+// for t < n_acts (any count; taken kMaxActs at a time). One dispatch per call
+// instead of one per row: small models have short rows, where the per-call
+// overhead of dot_rows is a large share of the work.
+void dot_matrix(TensorType type, int64_t n, const uint8_t* w, size_t w_stride, int64_t row_begin, int64_t row_end,
+                const uint8_t* acts, size_t act_stride, int64_t n_acts, float* y, int64_t y_stride);
+
 // True if `type` has a SIMD dot kernel (the others run the scalar reference).
 bool has_simd_dot(TensorType type);
 

@@ -95,17 +95,25 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
   // kMaxActs tokens. Matrix-vector products (n_tokens == 1) are one panel.
   const int64_t panel = std::max<int64_t>(kernels::kMaxActs, static_cast<int64_t>((256 << 10) / act_stride) /
                                                                  kernels::kMaxActs * kernels::kMaxActs);
-#pragma omp parallel num_threads(n_threads) if (parallel)
-  for (int64_t t0 = 0; t0 < n_tokens; t0 += panel) {
-    const int64_t t1 = std::min(n_tokens, t0 + panel);
-#pragma omp for schedule(static)
-    for (int64_t o = 0; o < n_out; ++o) {
-      float out[kernels::kMaxActs];
-      for (int64_t t = t0; t < t1; t += kernels::kMaxActs) {
-        const int nt = static_cast<int>(std::min<int64_t>(kernels::kMaxActs, t1 - t));
-        kernels::dot_rows(w.type, w.n_in, w.row(o), act_bytes + static_cast<size_t>(t) * act_stride, act_stride, nt, out);
-        for (int i = 0; i < nt; ++i) y[(t + i) * n_out + o] = out[i];
-      }
+  const size_t w_stride = w.row_stride();
+  if (!parallel) {
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += panel) {
+      const int64_t t1 = std::min(n_tokens, t0 + panel);
+      kernels::dot_matrix(w.type, w.n_in, w.data, w_stride, 0, n_out, act_bytes + static_cast<size_t>(t0) * act_stride,
+                          act_stride, t1 - t0, y + t0 * n_out, n_out);
+    }
+    return;
+  }
+#pragma omp parallel num_threads(n_threads)
+  {
+    // Static split of the rows, as `omp for schedule(static)` would do, but one
+    // kernel call per thread and panel.
+    const int n_thr = omp_get_num_threads(), me = omp_get_thread_num();
+    const int64_t r0 = n_out * me / n_thr, r1 = n_out * (me + 1) / n_thr;
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += panel) {
+      const int64_t t1 = std::min(n_tokens, t0 + panel);
+      kernels::dot_matrix(w.type, w.n_in, w.data, w_stride, r0, r1, act_bytes + static_cast<size_t>(t0) * act_stride,
+                          act_stride, t1 - t0, y + t0 * n_out, n_out);
     }
   }
 }

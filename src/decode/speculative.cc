@@ -246,12 +246,13 @@ std::vector<TokenId> speculative_generate(Session& target, std::span<const Token
     ++st.rounds;
     st.drafted += n_drafted;
     st.accepted += v.n_accepted;
-    if (want == 0) ++st.plain_steps;
+    if (n_drafted == 0) ++st.plain_steps;
     if (gov) {
       const double dt = now() - t_start;
       const bool was_fallen = gov->fell_back();
       if (plain) gov->observe_plain(dt, 1);
       else if (n_drafted > 0) gov->observe_speculative(dt, n_drafted, v.n_accepted, v.n_accepted + 1);
+      else if (want > 0) gov->observe_plain(dt, 1);  // nothing proposed (lookup found no match): a plain step
       if (!was_fallen && gov->fell_back()) {
         st.fell_back = true;
         st.fallback_at = st.generated + v.n_accepted + 1;

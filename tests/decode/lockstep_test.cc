@@ -7,6 +7,7 @@
 #include <set>
 
 #include "decode/rerank.h"
+#include "decode/strategy.h"
 #include "synthetic_session.h"
 #include "test_util.h"
 
@@ -128,6 +129,27 @@ TEST(Lockstep, ModelCandidatesEqualSoloRuns) {
     OutputStream out(tok, text);
     generate(solo, prompt, chain, out);
     EXPECT_EQ(got[static_cast<size_t>(i)].tokens, out.finish().tokens) << "candidate " << i;
+  }
+}
+
+TEST(Lockstep, RerankingCandidateIIsTheSampleStrategyWithSeedPlusI) {
+  auto model = Transformer::load(shared_path("models/stories260K.gguf"), {.n_threads = 1});
+  StrategyOptions o;
+  o.strategy = "self-consistency";
+  o.sampling.temperature = 0.9f;
+  o.sampling.seed = 40;
+  o.text.n_predict = 16;
+  o.n_samples = 4;
+  o.grammar = R"(root ::= (" " [a-z]+)+ ".")";  // per-candidate grammar state in lockstep
+  auto r = run_strategy(*model, "Once upon a time", o);
+  ASSERT_EQ(r.candidates.size(), 4u);
+  for (int i = 0; i < 4; ++i) {
+    StrategyOptions s = o;
+    s.strategy = "sample";
+    s.sampling.seed = o.sampling.seed + static_cast<uint64_t>(i);
+    auto solo = run_strategy(*model, "Once upon a time", s);
+    EXPECT_EQ(r.candidates[static_cast<size_t>(i)].tokens, solo.output.tokens) << i;
+    EXPECT_EQ(r.candidates[static_cast<size_t>(i)].text, solo.output.text) << i;
   }
 }
 

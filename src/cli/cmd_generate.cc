@@ -96,6 +96,8 @@ void add_generate_command(CLI::App& app) {
   cmd->add_flag("!--no-adaptive-draft", s.adaptive_draft, "speculative/lookup: always draft --draft-max tokens");
   cmd->add_option("--ngram-min", s.ngram_min, "lookup: shortest n-gram matched in the context")->capture_default_str();
   cmd->add_option("--ngram-max", s.ngram_max, "lookup: longest n-gram matched in the context")->capture_default_str();
+  cmd->add_flag("!--no-spec-fallback", s.spec_fallback,
+                "speculative/lookup: never switch to plain decoding when speculation is slower");
   cmd->add_option("--amateur", s.amateur_model, "contrastive: the amateur (small) model");
   cmd->add_option("--alpha", s.alpha, "contrastive: plausibility cut (keep tokens with p >= alpha * max p)")
       ->capture_default_str();
@@ -103,6 +105,11 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--anti-expert", s.untuned_model, "proxy: the untuned small model");
   cmd->add_option("--proxy-strength", s.proxy_strength, "proxy: weight of (expert - anti-expert)")->capture_default_str();
   cmd->add_option("--n-samples", s.n_samples, "best-of-n / self-consistency / mbr: candidates")->capture_default_str();
+  cmd->add_option("--scorer", s.scorer_model,
+                  "best-of-n: judge model (any GGUF, own tokenizer) scoring each candidate by its logprob of the verdict");
+  cmd->add_option("--scorer-template", s.scorer_template,
+                  "best-of-n: judge prompt with {prompt} and {candidate} (default: Question/Answer/Is the answer correct?)");
+  cmd->add_option("--scorer-verdict", s.scorer_verdict, "best-of-n: the verdict text scored (default \" Yes\")");
   cmd->add_option("--mbr-utility", s.mbr_utility, "mbr: exact|f1|chrf")->capture_default_str();
 
   cmd->add_flag("--no-display-prompt", o->no_display_prompt, "Print only the generated text");

@@ -1,6 +1,8 @@
 #include "decode/rerank.h"
 
+#include <algorithm>
 #include <map>
+#include <memory>
 
 #include "decode/text_metrics.h"
 #include "util/error.h"
@@ -13,15 +15,48 @@ std::vector<Generation> sample_candidates(Session& base, std::span<const TokenId
   if (prompt.empty()) throw Error("sampling candidates: the prompt is empty");
   std::vector<float> logits;
   sync_session(base, prompt, 1, logits);  // the shared prefix, computed once
-  std::vector<Generation> out;
-  for (int i = 0; i < n; ++i) {
-    auto s = base.fork();
-    sample::SamplerChain chain = make_chain(i);
-    OutputStream stream(tok, options);
-    stream.enable_scoring();
-    generate(*s, prompt, chain, stream);
-    out.push_back(stream.finish());
+  const size_t N = static_cast<size_t>(std::max(n, 0));
+  std::vector<std::unique_ptr<Session>> seqs;
+  std::vector<sample::SamplerChain> chains;
+  std::vector<std::unique_ptr<OutputStream>> streams;
+  std::vector<TokenId> last(N, prompt.back());
+  for (size_t i = 0; i < N; ++i) {
+    seqs.push_back(base.fork());
+    chains.push_back(make_chain(static_cast<int>(i)));
+    chains.back().accept_prompt(prompt);  // as generate() does
+    streams.push_back(std::make_unique<OutputStream>(tok, options));
+    streams.back()->enable_scoring();
   }
+  // Lockstep: every active candidate advances one token per batched pass,
+  // stopping as generate() would (its stream says stop, or its context is full).
+  std::vector<size_t> active(N);
+  for (size_t i = 0; i < N; ++i) active[i] = i;
+  std::vector<Session*> batch;
+  std::vector<TokenId> input;
+  std::vector<std::vector<float>> outs;
+  while (true) {
+    std::erase_if(active, [&](size_t i) { return seqs[i]->n_past() >= seqs[i]->n_ctx(); });
+    if (active.empty()) break;
+    batch.clear();
+    input.clear();
+    for (size_t i : active) {
+      batch.push_back(seqs[i].get());
+      input.push_back(last[i]);
+    }
+    eval_lockstep(batch, input, outs);
+    std::vector<size_t> still;
+    for (size_t j = 0; j < active.size(); ++j) {
+      const size_t i = active[j];
+      const TokenId t = chains[i].sample(outs[j]);
+      chains[i].accept(t);
+      if (!streams[i]->push(t, outs[j])) continue;
+      last[i] = t;
+      still.push_back(i);
+    }
+    active.swap(still);
+  }
+  std::vector<Generation> out;
+  for (auto& s : streams) out.push_back(s->finish());
   return out;
 }
 

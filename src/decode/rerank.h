@@ -20,8 +20,11 @@ namespace tandem::decode {
 using ChainFactory = std::function<sample::SamplerChain(int index)>;
 
 // N generations continuing `prompt`. The prompt (minus its last token) is
-// evaluated once in `base` (empty or holding a prefix of the prompt) and each
-// candidate decodes in a fork of it (a copy of the cache, O(prompt)).
+// evaluated once in `base` (empty or holding a prefix of the prompt), each
+// candidate gets a fork of it (a copy of the cache, O(prompt)), and the N
+// candidates decode in lockstep: one eval_lockstep per step (one batched
+// forward pass for model sessions). Candidate i equals what generate() gives
+// alone with make_chain(i): the chains are independent.
 std::vector<Generation> sample_candidates(Session& base, std::span<const TokenId> prompt, int n,
                                           const ChainFactory& make_chain, const Tokenizer& tok,
                                           const TextOptions& options);

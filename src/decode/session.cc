@@ -28,6 +28,38 @@ std::unique_ptr<Session> ModelSession::fork() const {
   return s;
 }
 
+void eval_lockstep(std::span<Session* const> sessions, std::span<const TokenId> tokens,
+                   std::vector<std::vector<float>>& out) {
+  if (sessions.size() != tokens.size()) throw Error("eval_lockstep: one token per session is needed");
+  out.resize(sessions.size());
+  for (const Session* s : sessions)
+    if (s->n_past() + 1 > s->n_ctx())
+      throw Error("context full: " + std::to_string(s->n_past()) + " + 1 tokens do not fit into " +
+                  std::to_string(s->n_ctx()) + " positions (enlarge the context)");
+  std::vector<ModelSession*> ms;
+  for (Session* s : sessions) {
+    auto* m = dynamic_cast<ModelSession*>(s);
+    if (!m || (!ms.empty() && &m->model_ != &ms.front()->model_)) {
+      ms.clear();
+      break;
+    }
+    ms.push_back(m);
+  }
+  if (ms.empty() || ms.size() == 1) {
+    for (size_t i = 0; i < sessions.size(); ++i) sessions[i]->eval(tokens.subspan(i, 1), false, out[i]);
+    return;
+  }
+  std::vector<SequenceInput> batch(ms.size());
+  for (size_t i = 0; i < ms.size(); ++i) {
+    batch[i].cache = &ms[i]->cache_;
+    batch[i].tokens = tokens.subspan(i, 1);
+    batch[i].logits = Logits::kLast;
+    batch[i].out = &out[i];
+  }
+  ms.front()->model_.forward_batch(batch);
+  for (size_t i = 0; i < ms.size(); ++i) ms[i]->tokens_.push_back(tokens[i]);
+}
+
 int64_t sync_session(Session& s, std::span<const TokenId> context, size_t keep_pending, std::vector<float>& logits) {
   const auto& have = s.tokens();
   const size_t target = context.size() >= keep_pending ? context.size() - keep_pending : 0;

@@ -52,10 +52,20 @@ class ModelSession : public Session {
   Transformer& model() const { return model_; }
 
  private:
+  friend void eval_lockstep(std::span<Session* const>, std::span<const TokenId>, std::vector<std::vector<float>>&);
   Transformer& model_;
   KvCache cache_;
   std::vector<TokenId> tokens_;
 };
+
+// Appends tokens[i] to sessions[i] for every i and writes that session's
+// next-token logits to out[i] (resized to sessions.size()). When every
+// session is a ModelSession of one Transformer, all go through ONE
+// forward_batch pass (the weights are read once for the N tokens: N samples
+// decoded in lockstep); otherwise each is evaluated in turn. Throws like
+// eval() when a context is full (then no session has changed).
+void eval_lockstep(std::span<Session* const> sessions, std::span<const TokenId> tokens,
+                   std::vector<std::vector<float>>& out);
 
 // Brings `s` to hold exactly `context`: keeps the common prefix, drops the
 // rest, evaluates the missing tokens except the last `keep_pending` ones.

@@ -1,6 +1,9 @@
 #include "decode/speculative.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
 
 #include "util/error.h"
 
@@ -19,6 +22,16 @@ DraftModelProposer::DraftModelProposer(Session& draft, bool greedy, const sample
     : draft_(draft), greedy_(greedy), shaping_(sample::make_shaping_chain(shaping)), rng_(shaping.seed ^ 0x5eedd4a7ULL) {}
 
 Draft DraftModelProposer::propose(std::span<const TokenId> context, int max_tokens) {
+  return propose_impl(context, max_tokens, nullptr, kDeadState);
+}
+
+Draft DraftModelProposer::propose_constrained(std::span<const TokenId> context, int max_tokens, TokenMasker& masker,
+                                              GrammarStateId state) {
+  return propose_impl(context, max_tokens, &masker, state);
+}
+
+Draft DraftModelProposer::propose_impl(std::span<const TokenId> context, int max_tokens, TokenMasker* masker,
+                                       GrammarStateId state) {
   Draft d;
   if (max_tokens <= 0 || context.empty()) return d;
   // Room in the draft's cache: the context plus max_tokens - 1 drafted tokens.
@@ -31,6 +44,17 @@ Draft DraftModelProposer::propose(std::span<const TokenId> context, int max_toke
   for (int i = 0; i < max_tokens; ++i) {
     draft_.eval(std::span<const TokenId>(&last, 1), false, logits_);
     ++n_evals_;
+    if (masker) {
+      if (state == kDeadState) break;
+      const TokenMask& m = masker->mask(state);
+      const int32_t n_mask = masker->n_vocab();
+      bool any = false;
+      for (int32_t t = 0; t < n_vocab; ++t) {
+        if (t < n_mask && mask_test(m, t)) any = true;
+        else logits_[static_cast<size_t>(t)] = -std::numeric_limits<float>::infinity();
+      }
+      if (!any) break;
+    }
     TokenId t;
     if (greedy_) {
       t = argmax(logits_.data(), n_vocab);
@@ -38,9 +62,14 @@ Draft DraftModelProposer::propose(std::span<const TokenId> context, int max_toke
       std::vector<float> q;
       sample::shaped_probs(shaping_, logits_, q);
       t = sample::draw(q.data(), q.size(), rng_);
+      if (t < 0) break;
       d.probs.push_back(std::move(q));
     }
     d.tokens.push_back(t);
+    if (masker) {
+      state = masker->advance(state, t);
+      if (masker->is_eog(t)) break;  // nothing follows the end of generation
+    }
     last = t;
   }
   return d;
@@ -104,40 +133,140 @@ void AdaptiveDraftLength::observe(int proposed, int accepted) {
   else if (2 * accepted < proposed) n_ = std::max(n_ - 1, min_);
 }
 
+bool SpeculationGovernor::plain_next() const {
+  if (fell_back_) return true;
+  if (plain_steps_ == 0) return spec_rounds_ >= o_.first_probe;
+  return since_probe_ >= o_.probe_every;
+}
+
+void SpeculationGovernor::observe_speculative(double seconds, int drafted, int accepted, int emitted) {
+  ++spec_rounds_;
+  ++since_probe_;
+  drafted_ += drafted;
+  accepted_ += accepted;
+  if (spec_rounds_ > 1) {  // the first round also prefills the draft model
+    spec_seconds_ += seconds;
+    spec_tokens_ += emitted;
+  }
+  decide();
+}
+
+void SpeculationGovernor::observe_plain(double seconds, int emitted) {
+  ++plain_steps_;
+  since_probe_ = 0;
+  plain_seconds_ += seconds;
+  plain_tokens_ += emitted;
+  decide();
+}
+
+void SpeculationGovernor::decide() {
+  if (fell_back_ || spec_rounds_ < o_.min_rounds) return;
+  if (drafted_ > 0 && accepted_ == 0) {
+    fell_back_ = true;
+    return;
+  }
+  if (plain_tokens_ > 0 && spec_tokens_ > 0 &&
+      speculative_seconds_per_token() > o_.margin * plain_seconds_per_token())
+    fell_back_ = true;
+}
+
 std::vector<TokenId> speculative_generate(Session& target, std::span<const TokenId> prompt, int n_predict,
                                           Proposer& proposer, Verifier& verifier, DraftPolicy& policy,
-                                          const TokenCallback& on_token, SpeculativeStats* stats) {
+                                          const TokenCallback& on_token, SpeculativeStats* stats,
+                                          const SpeculativeExtras& extras) {
   if (prompt.empty()) throw Error("speculative decoding needs a non-empty prompt");
   SpeculativeStats local;
   SpeculativeStats& st = stats ? *stats : local;
   std::vector<TokenId> context(prompt.begin(), prompt.end());
   std::vector<TokenId> out;
-  std::vector<float> logits;
+  std::vector<float> logits, masked;
+  TokenMasker* grammar = extras.grammar.get();
+  GrammarStateId gstate = kDeadState;
+  if (grammar) gstate = extras.grammar_state != kDeadState ? extras.grammar_state : grammar->matcher().initial();
+  SpeculationGovernor* gov = extras.governor;
+  const auto now = [&]() -> double {
+    if (extras.clock) return extras.clock();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  };
   // Invariant: the target holds context minus its last token ("pending"),
   // which is evaluated together with the next draft.
   sync_session(target, context, 1, logits);
   const int32_t n_vocab = target.n_vocab();
   std::vector<TokenId> input;
+  std::vector<GrammarStateId> states;  // grammar state before each draft position
   while (static_cast<int>(out.size()) < n_predict) {
     const int64_t room = target.n_ctx() - target.n_past() - 1;  // positions left after the pending token
     if (room < 0) break;
-    const int want = static_cast<int>(std::min<int64_t>({policy.draft_length(), room,
-                                                         static_cast<int64_t>(n_predict - static_cast<int>(out.size()) - 1)}));
-    Draft draft = want > 0 ? proposer.propose(context, want) : Draft{};
+    const bool plain = gov && gov->plain_next();
+    const double t_start = gov ? now() : 0.0;
+    int want = static_cast<int>(std::min<int64_t>({policy.draft_length(), room,
+                                                   static_cast<int64_t>(n_predict - static_cast<int>(out.size()) - 1)}));
+    if (plain) want = 0;
+    Draft draft;
+    if (want > 0) draft = grammar ? proposer.propose_constrained(context, want, *grammar, gstate) : proposer.propose(context, want);
     if (static_cast<int>(draft.tokens.size()) > std::max(want, 0)) draft.tokens.resize(static_cast<size_t>(std::max(want, 0)));
+    if (grammar) {
+      // States before each draft position; cut at the first rejected token
+      // (and after an end-of-generation token: nothing may follow it).
+      states.assign(1, gstate);
+      size_t keep = 0;
+      while (keep < draft.tokens.size()) {
+        const TokenId t = draft.tokens[keep];
+        const GrammarStateId next = grammar->advance(states.back(), t);
+        if (next == kDeadState) break;
+        ++keep;
+        states.push_back(next);
+        if (grammar->is_eog(t)) break;
+      }
+      draft.tokens.resize(keep);
+      states.resize(keep + 1);
+    }
+    if (draft.probs.size() > draft.tokens.size()) draft.probs.resize(draft.tokens.size());
     input.assign(1, context.back());
     input.insert(input.end(), draft.tokens.begin(), draft.tokens.end());
     const int64_t base = target.n_past();
     target.eval(input, true, logits);
-    const Verdict v = verifier.verify(draft, logits, n_vocab);
+    std::span<const float> verify_logits = logits;
+    if (grammar) {
+      // The grammar mask on the target's row of every draft position.
+      masked.assign(logits.begin(), logits.end());
+      const int32_t n_mask = grammar->n_vocab();
+      for (size_t i = 0; i < states.size(); ++i) {
+        float* row = masked.data() + i * static_cast<size_t>(n_vocab);
+        const TokenMask& m = grammar->mask(states[i]);
+        for (int32_t t = 0; t < n_vocab; ++t)
+          if (t >= n_mask || !mask_test(m, t)) row[t] = -std::numeric_limits<float>::infinity();
+      }
+      verify_logits = masked;
+    }
+    const Verdict v = verifier.verify(draft, verify_logits, n_vocab);
     target.truncate(base + 1 + v.n_accepted);
-    policy.observe(static_cast<int>(draft.tokens.size()), v.n_accepted);
+    const int n_drafted = static_cast<int>(draft.tokens.size());
+    if (!plain) policy.observe(n_drafted, v.n_accepted);
     ++st.rounds;
-    st.drafted += static_cast<int64_t>(draft.tokens.size());
+    st.drafted += n_drafted;
     st.accepted += v.n_accepted;
+    if (n_drafted == 0) ++st.plain_steps;
+    if (gov) {
+      const double dt = now() - t_start;
+      const bool was_fallen = gov->fell_back();
+      if (plain) gov->observe_plain(dt, 1);
+      else if (n_drafted > 0) gov->observe_speculative(dt, n_drafted, v.n_accepted, v.n_accepted + 1);
+      else if (want > 0) gov->observe_plain(dt, 1);  // nothing proposed (lookup found no match): a plain step
+      if (!was_fallen && gov->fell_back()) {
+        st.fell_back = true;
+        st.fallback_at = st.generated + v.n_accepted + 1;
+      }
+    }
     bool keep_going = true;
     for (int i = 0; i <= v.n_accepted && keep_going; ++i) {
       const TokenId t = i < v.n_accepted ? draft.tokens[static_cast<size_t>(i)] : v.next;
+      if (grammar) {
+        const GrammarStateId next = grammar->advance(gstate, t);
+        if (next == kDeadState)
+          throw Error("speculative decoding: token " + std::to_string(t) + " is not allowed by the grammar");
+        gstate = next;
+      }
       context.push_back(t);
       out.push_back(t);
       ++st.generated;
@@ -145,6 +274,10 @@ std::vector<TokenId> speculative_generate(Session& target, std::span<const Token
       keep_going = on_token(t, row) && static_cast<int>(out.size()) < n_predict;
     }
     if (!keep_going) break;
+  }
+  if (gov) {
+    st.spec_ms_per_token = 1e3 * gov->speculative_seconds_per_token();
+    st.plain_ms_per_token = 1e3 * gov->plain_seconds_per_token();
   }
   return out;
 }

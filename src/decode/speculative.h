@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "decode/session.h"
+#include "decode/token_mask.h"
 #include "sample/chain.h"
 #include "sample/selectors.h"
 
@@ -36,6 +37,14 @@ class Proposer {
   // Up to max_tokens guesses for what follows `context` (the whole sequence
   // so far). May return fewer, or none.
   virtual Draft propose(std::span<const TokenId> context, int max_tokens) = 0;
+  // The same under a grammar in state `state`: proposers that can (a draft
+  // model) draw only tokens the grammar allows. The default ignores the
+  // grammar; speculative_generate cuts every draft at the first token the
+  // grammar rejects anyway, so a constrained proposal is an optimization.
+  virtual Draft propose_constrained(std::span<const TokenId> context, int max_tokens, TokenMasker& /*masker*/,
+                                    GrammarStateId /*state*/) {
+    return propose(context, max_tokens);
+  }
 };
 
 // Drafts with a smaller model sharing the target's vocabulary. The draft
@@ -47,9 +56,13 @@ class DraftModelProposer : public Proposer {
   DraftModelProposer(Session& draft, bool greedy, const sample::SamplingParams& shaping = {});
   const char* name() const override { return "draft-model"; }
   Draft propose(std::span<const TokenId> context, int max_tokens) override;
+  // Masks the draft logits with the grammar at each drafted position.
+  Draft propose_constrained(std::span<const TokenId> context, int max_tokens, TokenMasker& masker,
+                            GrammarStateId state) override;
   int64_t n_draft_evals() const { return n_evals_; }
 
  private:
+  Draft propose_impl(std::span<const TokenId> context, int max_tokens, TokenMasker* masker, GrammarStateId state);
   Session& draft_;
   bool greedy_;
   sample::SamplerChain shaping_;
@@ -142,11 +155,57 @@ class AdaptiveDraftLength : public DraftPolicy {
 
 using TokenCallback = std::function<bool(TokenId, std::span<const float> logits)>;
 
+// Decides when speculation does not pay and decoding should go plain.
+//
+// speculative_generate reports the wall time and emitted tokens of every
+// speculative round (draft + one target pass over the draft) and of plain
+// steps (a round with an empty draft: one target token, exactly what plain
+// decoding does). Now and then it runs a plain step as a probe. The governor
+// falls back for good (no re-probing) when, after min_rounds speculative
+// rounds (the first excluded from timing: it holds the draft's prefill):
+//   - no draft token was accepted at all: a round then emits one token, as a
+//     plain step does, at a higher cost, whatever the clock says; or
+//   - a probe was taken and speculative seconds per emitted token exceed
+//     margin x the plain seconds per token.
+// Pure bookkeeping: tests feed it made-up timings.
+struct FallbackOptions {
+  int min_rounds = 6;      // speculative rounds before any decision
+  int first_probe = 2;     // the first plain probe after this many speculative rounds
+  int probe_every = 16;    // then one probe per this many speculative rounds
+  double margin = 1.0;     // fall back when spec s/token > margin * plain s/token
+};
+
+class SpeculationGovernor {
+ public:
+  explicit SpeculationGovernor(FallbackOptions options = {}) : o_(options) {}
+  // Whether the next step should be plain (a probe, or after falling back).
+  bool plain_next() const;
+  void observe_speculative(double seconds, int drafted, int accepted, int emitted);
+  void observe_plain(double seconds, int emitted);
+  bool fell_back() const { return fell_back_; }
+  // Mean seconds per emitted token (0 when unmeasured).
+  double speculative_seconds_per_token() const { return spec_tokens_ ? spec_seconds_ / spec_tokens_ : 0.0; }
+  double plain_seconds_per_token() const { return plain_tokens_ ? plain_seconds_ / plain_tokens_ : 0.0; }
+
+ private:
+  void decide();
+  FallbackOptions o_;
+  int64_t spec_rounds_ = 0, since_probe_ = 0, plain_steps_ = 0;
+  int64_t drafted_ = 0, accepted_ = 0;
+  double spec_seconds_ = 0, plain_seconds_ = 0;
+  int64_t spec_tokens_ = 0, plain_tokens_ = 0;
+  bool fell_back_ = false;
+};
+
 struct SpeculativeStats {
-  int64_t rounds = 0;         // target passes
+  int64_t rounds = 0;         // target passes (plain steps included)
   int64_t drafted = 0;        // draft tokens proposed
   int64_t accepted = 0;       // draft tokens kept
   int64_t generated = 0;      // tokens emitted
+  int64_t plain_steps = 0;    // rounds without a draft (probes, after fallback)
+  bool fell_back = false;     // the governor switched to plain decoding
+  int64_t fallback_at = -1;   // tokens generated when it did
+  double spec_ms_per_token = 0, plain_ms_per_token = 0;  // as the governor measured
   double acceptance_rate() const { return drafted ? static_cast<double>(accepted) / drafted : 0.0; }
   double tokens_per_round() const { return rounds ? static_cast<double>(generated) / rounds : 0.0; }
 };
@@ -156,8 +215,28 @@ struct SpeculativeStats {
 // is called for each token in order, with the target's logits for its
 // position (valid during the call); returning false stops generation (e.g.
 // at EOS or a stop string). Returns the generated tokens.
+//
+// extras.grammar (optional): the output must follow the grammar, starting in
+// extras.grammar_state (kDeadState: the matcher's initial state). Drafts are
+// proposed under the grammar and cut at the first token it rejects; the
+// target's logits at every draft position are masked with the grammar state
+// reached over the draft tokens before it, before the verifier sees them, so
+// the verifier's own token obeys the grammar too. Greedy output then equals
+// plain greedy decoding with the grammar, token for token. on_token still
+// receives the raw (unmasked) logits.
+// extras.governor (optional): falls back to plain steps when speculation is
+// slower (see SpeculationGovernor); extras.clock gives seconds (default: a
+// steady clock), injectable for tests.
+struct SpeculativeExtras {
+  std::shared_ptr<TokenMasker> grammar;
+  GrammarStateId grammar_state = kDeadState;
+  SpeculationGovernor* governor = nullptr;
+  std::function<double()> clock;
+};
+
 std::vector<TokenId> speculative_generate(Session& target, std::span<const TokenId> prompt, int n_predict,
                                           Proposer& proposer, Verifier& verifier, DraftPolicy& policy,
-                                          const TokenCallback& on_token, SpeculativeStats* stats);
+                                          const TokenCallback& on_token, SpeculativeStats* stats,
+                                          const SpeculativeExtras& extras = {});
 
 }  // namespace tandem::decode

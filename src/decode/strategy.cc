@@ -1,11 +1,13 @@
 #include "decode/strategy.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 
 #include "decode/combine.h"
 #include "decode/json_schema.h"
+#include "decode/judge.h"
 #include "decode/rerank.h"
 #include "decode/token_mask.h"
 #include "sample/selectors.h"
@@ -66,10 +68,23 @@ std::string StrategyResult::summary() const {
                   static_cast<long long>(speculative.accepted), 100.0 * speculative.acceptance_rate(),
                   speculative.tokens_per_round());
     s += buf;
+    std::snprintf(buf, sizeof buf, "; %lld plain steps, fallback %s", static_cast<long long>(speculative.plain_steps),
+                  speculative.fell_back ? "yes" : "no");
+    s += buf;
+    if (speculative.fell_back) s += " (after " + std::to_string(speculative.fallback_at) + " tokens)";
+    if (speculative.spec_ms_per_token > 0 || speculative.plain_ms_per_token > 0) {
+      std::snprintf(buf, sizeof buf, "; %.2f ms/token speculative, %.2f ms/token plain", speculative.spec_ms_per_token,
+                    speculative.plain_ms_per_token);
+      s += buf;
+    }
   }
   if (!candidates.empty()) {
     std::snprintf(buf, sizeof buf, "; chose candidate %zu of %zu", chosen + 1, candidates.size());
     s += buf;
+    if (chosen < scores.size()) {
+      std::snprintf(buf, sizeof buf, " (%s %.4f)", judged ? "scorer logprob" : "mean logprob", scores[chosen]);
+      s += buf;
+    }
   }
   if (!answer.empty()) s += "; answer " + answer + " (" + std::to_string(votes) + " votes)";
   return s;
@@ -105,8 +120,7 @@ StrategyResult run_strategy(Transformer& model, std::string_view prompt_text, co
     generate(s, prompt, chain, out);
     r.output = out.finish();
   } else if (st == "speculative" || st == "lookup") {
-    if (!o.grammar.empty() || !o.json_schema.empty())
-      throw Error("strategy '" + st + "' does not support grammars yet; use sample or greedy");
+    auto masker = make_masker(o, tok);
     if (o.draft_min < 1 || o.draft_max < o.draft_min) throw Error("draft lengths must satisfy 1 <= draft-min <= draft-max");
     std::unique_ptr<Transformer> draft_model;
     std::unique_ptr<ModelSession> draft_session;
@@ -127,8 +141,13 @@ StrategyResult run_strategy(Transformer& model, std::string_view prompt_text, co
     ModelSession target(model, n_ctx);
     OutputStream out(tok, o.text, on_text);
     const int limit = o.text.n_predict < 0 ? static_cast<int>(n_ctx) : o.text.n_predict + 1;
+    SpeculationGovernor governor;
+    SpeculativeExtras extras;
+    extras.grammar = masker;
+    if (o.spec_fallback) extras.governor = &governor;
     speculative_generate(target, prompt, limit, *proposer, *verifier, *policy,
-                         [&](TokenId t, std::span<const float> logits) { return out.push(t, logits); }, &r.speculative);
+                         [&](TokenId t, std::span<const float> logits) { return out.push(t, logits); }, &r.speculative,
+                         extras);
     r.output = out.finish();
   } else if (st == "contrastive" || st == "proxy") {
     auto masker = make_masker(o, tok);
@@ -153,13 +172,33 @@ StrategyResult run_strategy(Transformer& model, std::string_view prompt_text, co
     r.output = out.finish();
   } else if (st == "best-of-n" || st == "self-consistency" || st == "mbr") {
     if (o.n_samples < 1) throw Error("n_samples must be at least 1");
+    if (!o.scorer_model.empty() && st != "best-of-n")
+      throw Error("a scorer model is used by best-of-n only, not by '" + st + "'");
+    std::unique_ptr<Transformer> scorer;
+    if (!o.scorer_model.empty()) {
+      try {
+        scorer = Transformer::load(o.scorer_model, {.n_threads = o.n_threads > 0 ? o.n_threads : model.n_threads()});
+      } catch (const Error& e) {
+        throw Error(std::string("scorer model: ") + e.what());
+      }
+      // Check the template before sampling, so a bad one fails fast.
+      fill_judge_template(o.scorer_template.empty() ? kDefaultJudgeTemplate : o.scorer_template, "", "");
+    }
     auto masker = make_masker(o, tok);
     ModelSession base(model, n_ctx);
     r.candidates = sample_candidates(
         base, prompt, o.n_samples,
         [&](int i) { return chain_for(o, masker, o.sampling.seed + static_cast<uint64_t>(i), false); }, tok, o.text);
-    if (st == "best-of-n") {
+    if (st == "best-of-n" && scorer) {
+      const std::string_view templ = o.scorer_template.empty() ? kDefaultJudgeTemplate : o.scorer_template;
+      const std::string_view verdict = o.scorer_verdict.empty() ? kDefaultVerdict : o.scorer_verdict;
+      for (const auto& c : r.candidates)
+        r.scores.push_back(judge_logprob(*scorer, fill_judge_template(templ, prompt_text, c.text), verdict));
+      r.judged = true;
+      r.chosen = static_cast<size_t>(std::max_element(r.scores.begin(), r.scores.end()) - r.scores.begin());
+    } else if (st == "best-of-n") {
       r.chosen = best_by_mean_logprob(r.candidates);
+      for (const auto& c : r.candidates) r.scores.push_back(c.mean_logprob());
     } else if (st == "self-consistency") {
       auto vote = majority_answer(r.candidates);
       if (vote) {

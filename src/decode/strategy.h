@@ -11,11 +11,17 @@
 //   "lookup"            speculative with prompt-lookup (n-gram) drafts
 //   "contrastive"       expert = the model, amateur = amateur_model, alpha cut
 //   "proxy"             base = the model, + (tuned_model - untuned_model)
-//   "best-of-n"         n_samples candidates, highest mean logprob
+//   "best-of-n"         n_samples candidates, highest mean logprob, or with
+//                       scorer_model the highest judge logprob of the verdict
+//                       (see decode/judge.h)
 //   "self-consistency"  n_samples candidates, majority over "#### N" answers
 //   "mbr"               n_samples candidates, MBR with mbr_utility
-// grammar / json_schema constrain "sample", "greedy", "contrastive", "proxy"
-// and the reranking strategies (not the speculative ones: error).
+// grammar / json_schema constrain every strategy (speculative ones mask the
+// drafts and the target's logits at every draft position).
+// Speculative strategies fall back to plain decoding when speculation turns
+// out slower (spec_fallback; see SpeculationGovernor).
+// The reranking strategies sample their N candidates in lockstep, from one
+// evaluation of the prompt copied into N KV caches.
 //
 // Example (what the CLI does):
 //   auto model = Transformer::load(path);
@@ -48,6 +54,7 @@ struct StrategyOptions {
   int draft_max = 8, draft_min = 1, draft_init = 4;
   bool adaptive_draft = true;       // false: always draft_max tokens
   int ngram_min = 1, ngram_max = 3;
+  bool spec_fallback = true;        // go plain when speculation is slower
 
   // contrastive / proxy
   std::string amateur_model;
@@ -58,6 +65,9 @@ struct StrategyOptions {
   // best-of-n / self-consistency / mbr
   int n_samples = 4;
   std::string mbr_utility = "chrf";
+  std::string scorer_model;         // best-of-n: judge model (any vocabulary); empty: own mean logprob
+  std::string scorer_template;      // {prompt} and {candidate}; empty: kDefaultJudgeTemplate
+  std::string scorer_verdict;       // empty: kDefaultVerdict (" Yes")
 
   int n_threads = 0;                // for auxiliary models; 0: same as the main model
 };
@@ -66,6 +76,8 @@ struct StrategyResult {
   Generation output;                   // the chosen continuation
   std::vector<Generation> candidates;  // reranking strategies: every candidate
   size_t chosen = 0;                   // index into candidates
+  std::vector<double> scores;          // best-of-n: each candidate's score
+  bool judged = false;                 // best-of-n scores come from a scorer model
   std::string answer;                  // self-consistency: the voted answer
   int votes = 0;
   SpeculativeStats speculative;        // speculative / lookup

@@ -1,0 +1,58 @@
+#include "decode/judge.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "util/error.h"
+
+namespace tandem::decode {
+
+std::string fill_judge_template(std::string_view templ, std::string_view prompt, std::string_view candidate) {
+  static constexpr std::string_view kPrompt = "{prompt}", kCandidate = "{candidate}";
+  if (templ.find(kCandidate) == std::string_view::npos)
+    throw Error("scorer template: it has no {candidate} placeholder (each candidate would score the same)");
+  std::string out;
+  for (size_t i = 0; i < templ.size();) {
+    if (templ.substr(i).starts_with(kPrompt)) {
+      out += prompt;
+      i += kPrompt.size();
+    } else if (templ.substr(i).starts_with(kCandidate)) {
+      out += candidate;
+      i += kCandidate.size();
+    } else {
+      out += templ[i++];
+    }
+  }
+  return out;
+}
+
+double judge_logprob(Transformer& judge, std::string_view judge_text, std::string_view verdict) {
+  const Tokenizer& tok = judge.tokenizer();
+  std::vector<TokenId> ids = tok.encode(judge_text, true, true);
+  const std::vector<TokenId> v = tok.encode(verdict, false, false);
+  if (v.empty()) throw Error("scorer: the verdict text \"" + std::string(verdict) + "\" encodes to no tokens");
+  if (ids.empty()) ids.push_back(v.front());  // cannot happen with a {candidate} template; keeps the indexing safe
+  const size_t n_ctx_part = ids.size();
+  ids.insert(ids.end(), v.begin(), v.end());
+  const int64_t n_train = judge.config().n_ctx_train > 0 ? judge.config().n_ctx_train : 4096;
+  if (static_cast<int64_t>(ids.size()) > n_train)
+    throw Error("scorer: the judge prompt has " + std::to_string(ids.size()) + " tokens, more than the scorer's context of " +
+                std::to_string(n_train));
+  KvCache cache = judge.new_cache(static_cast<int64_t>(ids.size()));
+  std::vector<float> logits;
+  // Rows n_ctx_part - 1 ... predict the verdict tokens; the last token's row is unused.
+  judge.forward(cache, std::span<const TokenId>(ids).first(ids.size() - 1), Logits::kAll, logits);
+  const size_t n_vocab = static_cast<size_t>(judge.config().n_vocab);
+  double sum = 0.0;
+  for (size_t j = 0; j < v.size(); ++j) {
+    const float* row = logits.data() + (n_ctx_part - 1 + j) * n_vocab;
+    const double m = *std::max_element(row, row + n_vocab);
+    double z = 0.0;
+    for (size_t t = 0; t < n_vocab; ++t) z += std::exp(static_cast<double>(row[t]) - m);
+    sum += static_cast<double>(row[static_cast<size_t>(v[j])]) - m - std::log(z);
+  }
+  return sum;
+}
+
+}  // namespace tandem::decode

@@ -11,6 +11,11 @@
 # Environment: TANDEM (the tandem binary, default build/tandem), SHARED (the
 # shared/ folder with data/), OUT (output folder, default models/), THREADS
 # (default 1: the build machine is shared), STEPS (override the step count).
+# `tiny` trains the family's 512-token SPM vocabulary; `small` and `base` reuse it
+# from OUT/tandem-tiny.gguf, so every member shares one tokenizer (speculative
+# decoding, distillation and cascades need that). The F32 training output stays in
+# CKPT; the shipped file is quantized to Q8_0 (`tandem quantize`), except tiny
+# (F32, 2 MB), which later recipes can use as --init.
 # Each run writes OUT/tandem-<size>.gguf, a loss curve (.svg), a JSON report
 # (loss, time, tokens/s, held-out accuracy on 200 synthetic problems) and a
 # checkpoint (CKPT, default build/checkpoints) that the same command resumes from
@@ -28,20 +33,33 @@ mkdir -p "$OUT" "$CKPT"
 case "$size" in
   tiny)  shape="--dim 96  --layers 4 --heads 4 --kv-heads 2 --ff 256"; steps=1500; lr=2e-3 ;;
   small) shape="--dim 192 --layers 6 --heads 6 --kv-heads 2 --ff 512"; steps=3000; lr=1e-3 ;;
-  base)  shape="--dim 320 --layers 8 --heads 8 --kv-heads 4 --ff 864"; steps=6000; lr=8e-4 ;;
+  base)  shape="--dim 320 --layers 8 --heads 8 --kv-heads 4 --ff 864"; steps=2000; lr=8e-4 ;;
   *) echo "unknown size $size (tiny, small, base)" >&2; exit 2 ;;
 esac
 steps=${STEPS:-$steps}
 
-exec "$TANDEM" train \
+if [ "$size" = tiny ]; then
+  vocab_args="--vocab 512 --tokenizer-chars 3000000"
+  trained="$OUT/tandem-$size.gguf"
+else
+  [ -f "$OUT/tandem-tiny.gguf" ] || { echo "train tiny first: its vocabulary is the family's" >&2; exit 1; }
+  vocab_args="--tokenizer $OUT/tandem-tiny.gguf"
+  trained="$CKPT/tandem-$size.f32.gguf"
+fi
+
+"$TANDEM" train \
   --data "$SHARED/data/tinystories-train/train-00.jsonl" \
   --valid "$SHARED/data/tinystories/valid.public.jsonl" \
-  --synth-math 20000 --synth-difficulty 2 --synth-weight 0.25 --eval-math 200 \
-  --vocab 512 --tokenizer-chars 3000000 \
+  --synth-math 20000 --synth-difficulty 2 --synth-weight 1.0 --eval-math 200 \
+  $vocab_args \
   $shape --ctx 256 --seq 128 --batch 16 --accum 1 \
   --steps "$steps" --lr "$lr" --warmup 100 --wd 0.1 --clip 1.0 --seed 1 \
   --eval-every 250 --eval-batches 8 --log-every 25 \
   --checkpoint "$CKPT/tandem-$size.ckpt" --checkpoint-every 250 --resume \
   --threads "$THREADS" \
-  --name "tandem-$size" -o "$OUT/tandem-$size.gguf" \
+  --name "tandem-$size" -o "$trained" \
   --svg "$OUT/tandem-$size.loss.svg" --report "$OUT/tandem-$size.report.json"
+
+if [ "$trained" != "$OUT/tandem-$size.gguf" ]; then
+  "$TANDEM" quantize "$trained" "$OUT/tandem-$size.gguf" Q8_0
+fi

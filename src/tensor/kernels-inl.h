@@ -371,6 +371,60 @@ void DotRows(TensorType type, int64_t n, const void* w, const uint8_t* a, size_t
   }
 }
 
+// F16 / BF16 weights against activations already rounded to the weight's
+// type and widened back to F32 (exact), so each activation element is
+// converted once per matmul rather than once per weight row: prefill and
+// multi-token verification passes become FMA-bound instead of conversion-bound.
+// Same products and summation order as DotF16 / DotBF16.
+template <int NT>
+void DotHalfWidened(TensorType type, int64_t n, const uint16_t* w, const uint8_t* a, size_t stride, float* out) {
+#if HWY_TARGET == HWY_SCALAR
+  for (int t = 0; t < NT; ++t) {
+    const float* x = reinterpret_cast<const float*>(a + t * stride);
+    float s = 0;
+    for (int64_t i = 0; i < n; ++i) s += (type == TensorType::F16 ? fp16_to_fp32(w[i]) : bf16_to_fp32(w[i])) * x[i];
+    out[t] = s;
+  }
+#else
+  const DF df;
+  auto load_a = [&](int t, int64_t i) { return hn::LoadU(df, reinterpret_cast<const float*>(a + t * stride) + i); };
+  if (type == TensorType::F16) {
+    const hn::Rebind<hwy::float16_t, DF> dh;
+    DotFloat<NT>(
+        n, [&](int64_t i) { return hn::PromoteTo(df, hn::LoadU(dh, reinterpret_cast<const hwy::float16_t*>(w) + i)); },
+        load_a, out,
+        [&](int t, int64_t i) { return fp16_to_fp32(w[i]) * reinterpret_cast<const float*>(a + t * stride)[i]; });
+  } else {
+    const hn::RebindToUnsigned<DF> du32;
+    const hn::Rebind<uint16_t, DF> du16;
+    DotFloat<NT>(
+        n, [&](int64_t i) { return hn::BitCast(df, hn::ShiftLeft<16>(hn::PromoteTo(du32, hn::LoadU(du16, w + i)))); },
+        load_a, out,
+        [&](int t, int64_t i) { return bf16_to_fp32(w[i]) * reinterpret_cast<const float*>(a + t * stride)[i]; });
+  }
+#endif
+}
+
+void DotMatrixWidened(TensorType type, int64_t n, const uint8_t* w, size_t w_stride, int64_t row_begin,
+                      int64_t row_end, const uint8_t* acts, size_t act_stride, int64_t n_acts, float* y,
+                      int64_t y_stride) {
+  float out[kMaxActs];
+  for (int64_t o = row_begin; o < row_end; ++o) {
+    const auto* row = reinterpret_cast<const uint16_t*>(w + static_cast<size_t>(o) * w_stride);
+    for (int64_t t = 0; t < n_acts; t += kMaxActs) {
+      const uint8_t* a = acts + static_cast<size_t>(t) * act_stride;
+      const int nt = static_cast<int>(n_acts - t < kMaxActs ? n_acts - t : kMaxActs);
+      switch (nt) {
+        case 1: DotHalfWidened<1>(type, n, row, a, act_stride, out); break;
+        case 2: DotHalfWidened<2>(type, n, row, a, act_stride, out); break;
+        case 3: DotHalfWidened<3>(type, n, row, a, act_stride, out); break;
+        default: DotHalfWidened<4>(type, n, row, a, act_stride, out); break;
+      }
+      for (int i = 0; i < nt; ++i) y[(t + i) * y_stride + o] = out[i];
+    }
+  }
+}
+
 void DotMatrix(TensorType type, int64_t n, const uint8_t* w, size_t w_stride, int64_t row_begin, int64_t row_end,
                const uint8_t* acts, size_t act_stride, int64_t n_acts, float* y, int64_t y_stride) {
   float out[kMaxActs];

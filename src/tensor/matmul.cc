@@ -68,9 +68,22 @@ float vec_dot(TensorType weight_type, int64_t n, const void* w, const void* a) {
 void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int n_threads,
             std::vector<uint8_t>& scratch) {
   const TensorType act = activation_type(w.type);
-  const size_t act_stride = row_bytes(act, w.n_in);
+  // F16 / BF16 weights with several tokens: round the activations to the
+  // weight type as usual, then widen them back to F32 once (exact), so the
+  // kernel converts only the weights (see kernels::dot_matrix_widened).
+  const bool widened = !g_reference && (act == TensorType::F16 || act == TensorType::BF16) && n_tokens > 1;
+  const size_t act_stride = widened ? static_cast<size_t>(w.n_in) * sizeof(float) : row_bytes(act, w.n_in);
   const void* acts = x;
-  if (act != TensorType::F32) {
+  if (widened) {
+    const size_t half_bytes = row_bytes(act, w.n_in);
+    scratch.resize(act_stride * static_cast<size_t>(n_tokens) + half_bytes);
+    uint8_t* half = scratch.data() + act_stride * static_cast<size_t>(n_tokens);
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      encode_activations(act, x + t * w.n_in, half, w.n_in);
+      dequantize_row(act, half, reinterpret_cast<float*>(scratch.data() + static_cast<size_t>(t) * act_stride), w.n_in);
+    }
+    acts = scratch.data();
+  } else if (act != TensorType::F32) {
     scratch.resize(act_stride * static_cast<size_t>(n_tokens));
     for (int64_t t = 0; t < n_tokens; ++t) {
       encode_activations(act, x + t * w.n_in, scratch.data() + static_cast<size_t>(t) * act_stride, w.n_in);
@@ -99,8 +112,9 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
   if (!parallel) {
     for (int64_t t0 = 0; t0 < n_tokens; t0 += panel) {
       const int64_t t1 = std::min(n_tokens, t0 + panel);
-      kernels::dot_matrix(w.type, w.n_in, w.data, w_stride, 0, n_out, act_bytes + static_cast<size_t>(t0) * act_stride,
-                          act_stride, t1 - t0, y + t0 * n_out, n_out);
+      (widened ? kernels::dot_matrix_widened : kernels::dot_matrix)(
+          w.type, w.n_in, w.data, w_stride, 0, n_out, act_bytes + static_cast<size_t>(t0) * act_stride, act_stride,
+          t1 - t0, y + t0 * n_out, n_out);
     }
     return;
   }
@@ -112,8 +126,9 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
     const int64_t r0 = n_out * me / n_thr, r1 = n_out * (me + 1) / n_thr;
     for (int64_t t0 = 0; t0 < n_tokens; t0 += panel) {
       const int64_t t1 = std::min(n_tokens, t0 + panel);
-      kernels::dot_matrix(w.type, w.n_in, w.data, w_stride, r0, r1, act_bytes + static_cast<size_t>(t0) * act_stride,
-                          act_stride, t1 - t0, y + t0 * n_out, n_out);
+      (widened ? kernels::dot_matrix_widened : kernels::dot_matrix)(
+          w.type, w.n_in, w.data, w_stride, r0, r1, act_bytes + static_cast<size_t>(t0) * act_stride, act_stride,
+          t1 - t0, y + t0 * n_out, n_out);
     }
   }
 }

@@ -86,6 +86,18 @@ static int8_t to_int8(float v) {
   return v >= -128.0f && v <= 127.0f ? static_cast<int8_t>(v) : static_cast<int8_t>(0);
 }
 
+// (x - min) * id + 0.5 truncated as ggml's Q5_1 does (no clamp: the value is
+// <= 31 up to rounding); inf/NaN inputs become 0 instead of undefined behaviour.
+static uint8_t to_uint8(float v) { return v >= 0.0f && v < 256.0f ? static_cast<uint8_t>(v) : static_cast<uint8_t>(0); }
+
+// Stores the 5-bit levels of elements j and j + 16: low nibbles into qs[j],
+// fifth bits into bits j and j + 16 of qh (the Q5_0 / Q5_1 layout).
+static void pack_q5(uint8_t q0, uint8_t q1, int j, uint8_t* qs, uint32_t& qh) {
+  qs[j] = static_cast<uint8_t>((q0 & 0xF) | ((q1 & 0xF) << 4));
+  qh |= static_cast<uint32_t>((q0 >> 4) & 1) << j;
+  qh |= static_cast<uint32_t>((q1 >> 4) & 1) << (j + 16);
+}
+
 void quantize_q4_0(const float* x, BlockQ4_0* b, int64_t nb) {
   for (int64_t k = 0; k < nb; ++k, x += kQK) {
     // The scale maps the element of largest magnitude (with its sign) to -8.
@@ -125,9 +137,7 @@ void quantize_q5_0(const float* x, BlockQ5_0* b, int64_t nb) {
     for (int j = 0; j < kQK / 2; ++j) {
       auto q0 = static_cast<uint8_t>(std::min<int8_t>(31, to_int8(x[j] * id + 16.5f)));
       auto q1 = static_cast<uint8_t>(std::min<int8_t>(31, to_int8(x[j + 16] * id + 16.5f)));
-      b[k].qs[j] = static_cast<uint8_t>((q0 & 0xF) | ((q1 & 0xF) << 4));
-      qh |= static_cast<uint32_t>((q0 >> 4) & 1) << j;
-      qh |= static_cast<uint32_t>((q1 >> 4) & 1) << (j + 16);
+      pack_q5(q0, q1, j, b[k].qs, qh);
     }
     store_qh(qh, b[k].qh);
   }
@@ -143,12 +153,7 @@ void quantize_q5_1(const float* x, BlockQ5_1* b, int64_t nb) {
     b[k].m = fp32_to_fp16(mn);
     uint32_t qh = 0;
     for (int j = 0; j < kQK / 2; ++j) {
-      // No clamp here (ggml has none): (x - min) * id <= 31 up to rounding.
-      auto q0 = static_cast<uint8_t>((x[j] - mn) * id + 0.5f);
-      auto q1 = static_cast<uint8_t>((x[j + 16] - mn) * id + 0.5f);
-      b[k].qs[j] = static_cast<uint8_t>((q0 & 0xF) | ((q1 & 0xF) << 4));
-      qh |= static_cast<uint32_t>((q0 >> 4) & 1) << j;
-      qh |= static_cast<uint32_t>((q1 >> 4) & 1) << (j + 16);
+      pack_q5(to_uint8((x[j] - mn) * id + 0.5f), to_uint8((x[j + 16] - mn) * id + 0.5f), j, b[k].qs, qh);
     }
     store_qh(qh, b[k].qh);
   }

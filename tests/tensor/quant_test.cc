@@ -7,6 +7,9 @@
 // converter, and blocks are read byte by byte, not through tandem's structs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <limits>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -203,6 +206,32 @@ TEST(Quantize, DenormalAndTinyInputsAreWellDefined) {
     std::vector<uint8_t> q(row_bytes(type, 32));
     quantize_row(type, tiny.data(), q.data(), 32);
     for (float v : ref_dequant(type, q, 32)) EXPECT_TRUE(std::isfinite(v));
+  }
+}
+
+// Rows holding inf or NaN (a corrupt or diverged F32 model given to `tandem
+// quantize`): every block quantizer must stay well defined (no float-to-int
+// overflow; UBSan checks this in the sanitizer build) and blocks without
+// non-finite values must quantize as usual.
+TEST(Quantize, NonFiniteInputsAreWellDefined) {
+  const int64_t n = 512;  // two K-quant super-blocks, sixteen 32-blocks
+  std::vector<float> x(n);
+  for (int64_t i = 0; i < n; ++i) x[i] = static_cast<float>((i * 37) % 101) / 17.0f - 3.0f;
+  std::vector<float> bad = x;
+  bad[3] = std::numeric_limits<float>::quiet_NaN();
+  bad[40] = std::numeric_limits<float>::infinity();
+  bad[300] = -std::numeric_limits<float>::infinity();
+  for (TensorType type : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1,
+                          TensorType::Q2_K, TensorType::Q3_K, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K}) {
+    std::vector<uint8_t> q(row_bytes(type, n)), clean(row_bytes(type, n));
+    quantize_row(type, bad.data(), q.data(), n);
+    quantize_row(type, x.data(), clean.data(), n);
+    // 32-element formats: block 2 (elements 64..95) holds no bad value, so it
+    // is stored exactly as for the clean row.
+    if (traits(type).block_size == 32) {
+      const size_t bb = row_bytes(type, 32);
+      EXPECT_TRUE(std::equal(q.begin() + 2 * bb, q.begin() + 3 * bb, clean.begin() + 2 * bb)) << type_name(type);
+    }
   }
 }
 

@@ -16,5 +16,7 @@ void add_quantize_command(CLI::App& app);
 // train, train-tokenizer, synth-math
 void add_train_command(CLI::App& app);
 void add_chat_command(CLI::App& app);
+// eval-math, distill-data
+void add_eval_command(CLI::App& app);
 
 }  // namespace tandem::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   tandem::cli::add_quantize_command(app);
   tandem::cli::add_train_command(app);
   tandem::cli::add_chat_command(app);
+  tandem::cli::add_eval_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

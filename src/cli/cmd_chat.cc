@@ -20,6 +20,7 @@
 
 #include "chat/chat_template.h"
 #include "cli/commands.h"
+#include "cli/lora_options.h"
 #include "cli/sampling_options.h"
 #include "decode/generate.h"
 #include "gguf/gguf.h"
@@ -41,6 +42,7 @@ struct ChatOptions {
   int n_predict = -1;
   int n_ctx = 0;
   int threads = 0;
+  LoraOptions lora;
   sample::SamplingParams sampling;
   bool seed_set = false;
   std::vector<std::string> stop;
@@ -137,7 +139,7 @@ void run_chat(const ChatOptions& o) {
     tok = own_tok.get();
     gf = file.get();
   } else {
-    model = Transformer::load(o.model, {.n_threads = o.threads});
+    model = Transformer::load(o.model, {.n_threads = o.threads, .lora = o.lora.adapters()});
     tok = &model->tokenizer();
     gf = &model->file();
   }
@@ -204,6 +206,7 @@ void add_chat_command(CLI::App& app) {
   cmd->add_option("-n,--n-predict", o->n_predict, "Most tokens per reply (-1: until end of turn or full context)");
   cmd->add_option("-c,--ctx-size", o->n_ctx, "Context size in tokens (default: the model's, at most 4096)");
   add_sampling_options(cmd, o->sampling, o->seed_set);
+  add_lora_options(cmd, o->lora);
   cmd->add_option("--stop", o->stop, "End a reply when this text is generated (repeatable)");
   cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("-v,--verbose", o->verbose, "Print cache reuse to stderr");

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/lora_options.h"
 #include "decode/strategy.h"
 #include "eval/arith_eval.h"
 #include "eval/arith_task.h"
@@ -32,12 +33,13 @@ struct EvalMathArgs {
   int max_tokens = 0;
   int threads = 0;
   bool json = false;
+  LoraOptions lora;
 };
 
 void run_eval_math(const EvalMathArgs& a) {
   if (a.count <= 0) throw Error("eval-math: -n must be positive");
   if (a.difficulty < 1 || a.difficulty > 10) throw Error("eval-math: --difficulty must be in 1..10");
-  auto model = Transformer::load(a.model, {.n_threads = a.threads});
+  auto model = Transformer::load(a.model, {.n_threads = a.threads, .lora = a.lora.adapters()});
   const auto problems = eval::generate_arith(a.count, a.difficulty, a.seed);
   const int max_new = a.max_tokens > 0 ? a.max_tokens : 24 + 16 * a.difficulty;
   eval::ArithEvalResult total;
@@ -153,6 +155,7 @@ void add_eval_command(CLI::App& app) {
   e->add_option("--max-tokens", em->max_tokens, "Tokens generated per problem (default 24 + 16 * difficulty)");
   e->add_option("-t,--threads", em->threads, "Threads (default: all)");
   e->add_flag("--json", em->json, "Print one JSON object");
+  add_lora_options(e, em->lora);
   e->callback([em] { run_eval_math(*em); });
 
   auto da = std::make_shared<DistillArgs>();

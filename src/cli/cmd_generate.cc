@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/lora_options.h"
 #include "cli/sampling_options.h"
 #include "decode/strategy.h"
 #include "model/transformer.h"
@@ -27,6 +28,7 @@ struct GenerateOptions {
   decode::StrategyOptions strategy;
   bool seed_set = false;
   int threads = 0;
+  LoraOptions lora;
   bool no_display_prompt = false;
   bool verbose = false;
 };
@@ -45,7 +47,7 @@ void run_generate(GenerateOptions& o) {
   if (!o.json_schema_file.empty()) o.strategy.json_schema = read_text_file(o.json_schema_file, "JSON schema file");
   if (!o.seed_set) o.strategy.sampling.seed = std::random_device{}();
 
-  auto model = Transformer::load(o.model, {.n_threads = o.threads});
+  auto model = Transformer::load(o.model, {.n_threads = o.threads, .lora = o.lora.adapters()});
   // Check the context here so the error names the numbers the user controls.
   const int64_t n_prompt = static_cast<int64_t>(model->tokenizer().encode(o.prompt, true, true).size());
   const int64_t n_train = model->config().n_ctx_train;
@@ -82,6 +84,7 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
 
   add_sampling_options(cmd, sp, o->seed_set);
+  add_lora_options(cmd, o->lora);
   cmd->add_option("--stop", s.text.stop, "Stop when this text is generated (repeatable)");
   cmd->add_flag("--ignore-eos", s.text.ignore_eos, "Keep generating after an end-of-text token");
 

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/lora_options.h"
 #include "eval/perplexity.h"
 #include "model/transformer.h"
 #include "util/error.h"
@@ -15,6 +16,7 @@ void add_perplexity_command(CLI::App& app) {
     std::string model, file;
     int n_ctx = 512;
     int threads = 0;
+    LoraOptions lora;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("perplexity", "Perplexity of a model on a text file (llama-perplexity method)");
@@ -22,8 +24,9 @@ void add_perplexity_command(CLI::App& app) {
   cmd->add_option("-f,--file", o->file, "Text file")->required();
   cmd->add_option("-c,--ctx-size", o->n_ctx, "Chunk size in tokens");
   cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
+  add_lora_options(cmd, o->lora);
   cmd->callback([o] {
-    auto model = Transformer::load(o->model, {.n_threads = o->threads});
+    auto model = Transformer::load(o->model, {.n_threads = o->threads, .lora = o->lora.adapters()});
     std::ifstream in(o->file, std::ios::binary);
     if (!in) throw Error(o->file + ": cannot open text file");
     std::stringstream ss;

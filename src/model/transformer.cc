@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <string>
 #include <thread>
@@ -173,6 +174,20 @@ std::unique_ptr<Transformer> Transformer::load(const std::string& path, const Lo
                  std::to_string(m.config.n_vocab) + " rows");
   }
   m.bind_weights();
+  if (!options.lora.empty()) {
+    std::map<std::string, WeightMatrix*> targets;
+    if (m.file->find_tensor("output.weight")) targets["output.weight"] = &m.output;
+    for (int64_t l = 0; l < m.config.n_layer; ++l) {
+      LayerWeights& L = m.layers[static_cast<size_t>(l)];
+      const std::string p = "blk." + std::to_string(l) + ".";
+      for (auto [name, w] : {std::pair{"attn_q", &L.wq}, {"attn_k", &L.wk}, {"attn_v", &L.wv}, {"attn_qkv", &L.wqkv},
+                             {"attn_output", &L.wo}, {"ffn_gate", &L.w_gate}, {"ffn_up", &L.w_up},
+                             {"ffn_down", &L.w_down}}) {
+        if (w->data) targets[p + name + ".weight"] = w;
+      }
+    }
+    apply_lora_adapters(options.lora, m.config.arch, targets, m.owned);
+  }
   int hw = static_cast<int>(std::thread::hardware_concurrency());
   m.n_threads = options.n_threads > 0 ? options.n_threads : (hw > 0 ? hw : 1);
   return t;

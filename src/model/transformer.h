@@ -21,6 +21,7 @@
 
 #include "model/config.h"
 #include "model/kv_cache.h"
+#include "model/lora.h"
 #include "tokenizer/tokenizer.h"
 
 namespace tandem::gguf {
@@ -37,6 +38,8 @@ enum class Logits {
 
 struct LoadOptions {
   int n_threads = 0;  // 0: all hardware threads
+  // LoRA adapters merged into the weights at load time (see model/lora.h).
+  std::vector<LoraAdapter> lora = {};
 };
 
 // One sequence's share of a batched forward pass.

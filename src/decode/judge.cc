@@ -1,9 +1,8 @@
 #include "decode/judge.h"
 
-#include <algorithm>
-#include <cmath>
 #include <vector>
 
+#include "sample/logprobs.h"
 #include "util/error.h"
 
 namespace tandem::decode {
@@ -46,11 +45,8 @@ double judge_logprob(Transformer& judge, std::string_view judge_text, std::strin
   const size_t n_vocab = static_cast<size_t>(judge.config().n_vocab);
   double sum = 0.0;
   for (size_t j = 0; j < v.size(); ++j) {
-    const float* row = logits.data() + (n_ctx_part - 1 + j) * n_vocab;
-    const double m = *std::max_element(row, row + n_vocab);
-    double z = 0.0;
-    for (size_t t = 0; t < n_vocab; ++t) z += std::exp(static_cast<double>(row[t]) - m);
-    sum += static_cast<double>(row[static_cast<size_t>(v[j])]) - m - std::log(z);
+    const std::span<const float> row(logits.data() + (n_ctx_part - 1 + j) * n_vocab, n_vocab);
+    sum += sample::token_logprob(row, v[j], 0).logprob;
   }
   return sum;
 }

@@ -46,14 +46,8 @@ Draft DraftModelProposer::propose_impl(std::span<const TokenId> context, int max
     ++n_evals_;
     if (masker) {
       if (state == kDeadState) break;
-      const TokenMask& m = masker->mask(state);
-      const int32_t n_mask = masker->n_vocab();
-      bool any = false;
-      for (int32_t t = 0; t < n_vocab; ++t) {
-        if (t < n_mask && mask_test(m, t)) any = true;
-        else logits_[static_cast<size_t>(t)] = -std::numeric_limits<float>::infinity();
-      }
-      if (!any) break;
+      if (!mask_logits(masker->mask(state), masker->n_vocab(), std::span<float>(logits_).first(static_cast<size_t>(n_vocab))))
+        break;
     }
     TokenId t;
     if (greedy_) {
@@ -230,12 +224,9 @@ std::vector<TokenId> speculative_generate(Session& target, std::span<const Token
     if (grammar) {
       // The grammar mask on the target's row of every draft position.
       masked.assign(logits.begin(), logits.end());
-      const int32_t n_mask = grammar->n_vocab();
       for (size_t i = 0; i < states.size(); ++i) {
-        float* row = masked.data() + i * static_cast<size_t>(n_vocab);
-        const TokenMask& m = grammar->mask(states[i]);
-        for (int32_t t = 0; t < n_vocab; ++t)
-          if (t >= n_mask || !mask_test(m, t)) row[t] = -std::numeric_limits<float>::infinity();
+        mask_logits(grammar->mask(states[i]), grammar->n_vocab(),
+                    std::span<float>(masked).subspan(i * static_cast<size_t>(n_vocab), static_cast<size_t>(n_vocab)));
       }
       verify_logits = masked;
     }

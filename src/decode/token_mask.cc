@@ -203,6 +203,16 @@ GrammarStateId TokenMasker::advance(GrammarStateId s, int32_t t) {
 GrammarSampler::GrammarSampler(std::shared_ptr<TokenMasker> masker)
     : masker_(std::move(masker)), state_(masker_->matcher().initial()) {}
 
+bool mask_logits(const TokenMask& m, int32_t n_mask, std::span<float> logits) {
+  bool any = false;
+  const int32_t n = static_cast<int32_t>(logits.size());
+  for (int32_t t = 0; t < n; ++t) {
+    if (t < n_mask && mask_test(m, t)) any = true;
+    else logits[static_cast<size_t>(t)] = -std::numeric_limits<float>::infinity();
+  }
+  return any;
+}
+
 void GrammarSampler::apply(sample::Candidates& c) {
   const TokenMask& m = masker_->mask(state_);
   const int32_t n = masker_->n_vocab();

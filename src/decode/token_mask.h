@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <span>
 #include <vector>
 
 #include "decode/grammar_matcher.h"
@@ -53,6 +54,11 @@ class TokenTrie {
 // A bitset over the vocabulary: bit t set = token t allowed.
 using TokenMask = std::vector<uint64_t>;
 inline bool mask_test(const TokenMask& m, int32_t t) { return (m[static_cast<size_t>(t) >> 6] >> (t & 63)) & 1; }
+
+// Sets logits[t] to -inf for every token the mask rejects; tokens at or past
+// n_mask (the masker's vocabulary) are rejected too. Returns whether any
+// token stays allowed.
+bool mask_logits(const TokenMask& m, int32_t n_mask, std::span<float> logits);
 
 class TokenMasker {
  public:

@@ -39,6 +39,12 @@ nlohmann::json read_json_lossy(const std::string& path) {
   return nlohmann::json::parse(text);
 }
 
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 CommandResult run_command(const std::string& command) {
   char err_path[] = "/tmp/tandem_test_stderr_XXXXXX";
   int fd = mkstemp(err_path);

@@ -28,6 +28,9 @@ struct CommandResult {
   std::string out;  // stdout
   std::string err;  // stderr
 };
+// `s` as one single-quoted POSIX shell word (for building run_command lines).
+std::string shell_quote(const std::string& s);
+
 // Runs a shell command, capturing stdout and stderr.
 CommandResult run_command(const std::string& command);
 

@@ -19,19 +19,14 @@ using json = nlohmann::ordered_json;
 using testing::run_command;
 using testing::shared_path;
 using testing::source_path;
+using testing::shell_quote;
 using testing::tandem_binary;
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 // phi3v-f32 carries the real Phi-3-mini tokenizer and chat template.
 std::string phi3_model() { return shared_path("fixtures/arch/phi3v-f32.gguf"); }
 
 std::string chat(const std::string& model, const std::string& extra) {
-  return tandem_binary() + " chat -m " + quote(model) + " -t 1 " + extra;
+  return tandem_binary() + " chat -m " + shell_quote(model) + " -t 1 " + extra;
 }
 
 const json& expected() {
@@ -62,7 +57,7 @@ TEST(ChatCli, PrintPromptUsesTheModelTemplateLikeTheReference) {
     SCOPED_TRACE(conv);
     const std::string path = write_temp(std::string("tandem_chat_") + conv + ".json",
                                         json{{"messages", expected()["conversations"][conv]}}.dump());
-    auto r = run_command(chat(phi3_model(), "--print-prompt --conversation " + quote(path)));
+    auto r = run_command(chat(phi3_model(), "--print-prompt --conversation " + shell_quote(path)));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out, reference_output("phi3.jinja", conv));
     std::remove(path.c_str());
@@ -76,7 +71,7 @@ TEST(ChatCli, BuiltinTemplateByName) {
   EXPECT_EQ(r.out, reference_output("chatml.jinja", "user"));
   // A template file works the same way.
   const std::string file = source_path("tests/tokenizer/chat_templates/zephyr.jinja");
-  r = run_command(chat(source_path("models/stories260K.gguf"), "--template " + quote(file) + " --print-prompt -p 'Hello!'"));
+  r = run_command(chat(source_path("models/stories260K.gguf"), "--template " + shell_quote(file) + " --print-prompt -p 'Hello!'"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, reference_output("zephyr.jinja", "user"));
 }
@@ -99,7 +94,7 @@ TEST(ChatCli, MultiTurnWithCacheReuseEqualsFreshRun) {
                        {{"role", "assistant"}, {"content", reply1}},
                        {{"role", "user"}, {"content", "How are you?"}}}}};
   const std::string path = write_temp("tandem_chat_turns.json", conv.dump());
-  auto fresh = run_command(chat(phi3_model(), "-n 8 --temp 0 --conversation " + quote(path)));
+  auto fresh = run_command(chat(phi3_model(), "-n 8 --temp 0 --conversation " + shell_quote(path)));
   ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
   EXPECT_EQ(fresh.out, reply2);
   std::remove(path.c_str());
@@ -120,10 +115,10 @@ TEST(ChatCli, ErrorsAreOneLine) {
   expect_one_line_error(run_command(chat(stories, "--template gemma --system hi -p hi --print-prompt")),
                         "System role not supported");
   const std::string bad = write_temp("tandem_chat_bad.json", "{\"messages\": [{\"content\": \"no role\"}]}");
-  expect_one_line_error(run_command(chat(stories, "--template chatml --conversation " + quote(bad))), "role");
+  expect_one_line_error(run_command(chat(stories, "--template chatml --conversation " + shell_quote(bad))), "role");
   std::remove(bad.c_str());
   const std::string broken = write_temp("tandem_chat_broken.jinja", "{% for m in messages %}{{ m.content | shout }}{% endfor %}");
-  expect_one_line_error(run_command(chat(stories, "--template " + quote(broken) + " -p hi --print-prompt")),
+  expect_one_line_error(run_command(chat(stories, "--template " + shell_quote(broken) + " -p hi --print-prompt")),
                         "unsupported filter 'shout'");
   std::remove(broken.c_str());
 }

@@ -16,13 +16,8 @@ namespace {
 using testing::read_json;
 using testing::run_command;
 using testing::source_path;
+using testing::shell_quote;
 using testing::tandem_binary;
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 std::vector<nlohmann::json> read_jsonl(const std::string& text) {
   std::vector<nlohmann::json> rows;
@@ -43,14 +38,14 @@ TEST(EvalMathCli, CountsTheProblemsGenerateAnswersCorrectly) {
   ASSERT_EQ(problems.exit_code, 0) << problems.err;
   int correct = 0;
   for (const auto& p : read_jsonl(problems.out)) {
-    auto g = run_command(tandem_binary() + " generate -m " + quote(kTiny) + " -p " + quote(p["prompt"]) +
+    auto g = run_command(tandem_binary() + " generate -m " + shell_quote(kTiny) + " -p " + shell_quote(p["prompt"]) +
                          " --temp 0 -n 56 --no-display-prompt -t 1");
     ASSERT_EQ(g.exit_code, 0) << g.err;
     std::smatch m;
     const std::regex final_line("#### (-?[0-9]+)");
     if (std::regex_search(g.out, m, final_line) && m[1].str() == p["answer"].get<std::string>()) ++correct;
   }
-  auto r = run_command(tandem_binary() + " eval-math -m " + quote(kTiny) + " -n " + std::to_string(n) + " --json -t 1");
+  auto r = run_command(tandem_binary() + " eval-math -m " + shell_quote(kTiny) + " -n " + std::to_string(n) + " --json -t 1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["problems"].get<int>(), n);
@@ -59,7 +54,7 @@ TEST(EvalMathCli, CountsTheProblemsGenerateAnswersCorrectly) {
 
 TEST(EvalMathCli, ReproducesTheTrainersReportForTheShippedModel) {
   const auto report = read_json(source_path("models/tandem-tiny.report.json"));
-  auto r = run_command(tandem_binary() + " eval-math -m " + quote(kTiny) + " -n " +
+  auto r = run_command(tandem_binary() + " eval-math -m " + shell_quote(kTiny) + " -n " +
                        std::to_string(report["math_heldout"].get<int>()) + " --difficulty " +
                        std::to_string(report["math_difficulty"].get<int>()) + " --json -t 1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -75,8 +70,8 @@ TEST(DistillDataCli, CompletionsAreTheTeachersGreedyGenerations) {
     std::ofstream f(prompts);
     for (const auto& t : texts) f << nlohmann::json{{"prompt", t}, {"other", 1}}.dump() << "\n\n";
   }
-  auto r = run_command(tandem_binary() + " distill-data -m " + quote(kTiny) + " --prompts " + quote(prompts) +
-                       " -n 24 -t 1 -o " + quote(out));
+  auto r = run_command(tandem_binary() + " distill-data -m " + shell_quote(kTiny) + " --prompts " + shell_quote(prompts) +
+                       " -n 24 -t 1 -o " + shell_quote(out));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream in(out);
   std::stringstream ss;
@@ -85,14 +80,14 @@ TEST(DistillDataCli, CompletionsAreTheTeachersGreedyGenerations) {
   ASSERT_EQ(rows.size(), texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {
     EXPECT_EQ(rows[i]["prompt"], texts[i]);
-    auto g = run_command(tandem_binary() + " generate -m " + quote(kTiny) + " -p " + quote(texts[i]) +
+    auto g = run_command(tandem_binary() + " generate -m " + shell_quote(kTiny) + " -p " + shell_quote(texts[i]) +
                          " --temp 0 -n 24 --no-display-prompt -t 1");
     ASSERT_EQ(g.exit_code, 0) << g.err;
     EXPECT_EQ(rows[i]["completion"].get<std::string>() + "\n", g.out) << texts[i];
   }
 
   // Synthetic prompts: completions stop after the "#### N" line.
-  r = run_command(tandem_binary() + " distill-data -m " + quote(kTiny) + " --synth-math 3 -t 1 -o " + quote(out));
+  r = run_command(tandem_binary() + " distill-data -m " + shell_quote(kTiny) + " --synth-math 3 -t 1 -o " + shell_quote(out));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream in2(out);
   std::stringstream ss2;
@@ -100,7 +95,9 @@ TEST(DistillDataCli, CompletionsAreTheTeachersGreedyGenerations) {
   for (const auto& row : read_jsonl(ss2.str())) {
     const std::string c = row["completion"];
     const size_t p = c.find("#### ");
-    if (p != std::string::npos) EXPECT_EQ(c.find('\n', p), std::string::npos) << c;
+    if (p != std::string::npos) {
+      EXPECT_EQ(c.find('\n', p), std::string::npos) << c;
+    }
   }
 
   // Bad input: one clear error naming the file and line.
@@ -108,17 +105,17 @@ TEST(DistillDataCli, CompletionsAreTheTeachersGreedyGenerations) {
     std::ofstream f(prompts);
     f << "{\"prompt\": \"ok\"}\n{\"text\": \"no prompt\"}\n";
   }
-  r = run_command(tandem_binary() + " distill-data -m " + quote(kTiny) + " --prompts " + quote(prompts) + " -o " + quote(out));
+  r = run_command(tandem_binary() + " distill-data -m " + shell_quote(kTiny) + " --prompts " + shell_quote(prompts) + " -o " + shell_quote(out));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("prompts.jsonl:2: the row has no string field \"prompt\""), std::string::npos) << r.err;
   {
     std::ofstream f(prompts);
     f << "{\"prompt\": \"ok\"\n";
   }
-  r = run_command(tandem_binary() + " distill-data -m " + quote(kTiny) + " --prompts " + quote(prompts) + " -o " + quote(out));
+  r = run_command(tandem_binary() + " distill-data -m " + shell_quote(kTiny) + " --prompts " + shell_quote(prompts) + " -o " + shell_quote(out));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("prompts.jsonl:1: not a JSON object"), std::string::npos) << r.err;
-  r = run_command(tandem_binary() + " distill-data -m " + quote(kTiny) + " -o " + quote(out));
+  r = run_command(tandem_binary() + " distill-data -m " + shell_quote(kTiny) + " -o " + shell_quote(out));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("either --prompts FILE or --synth-math N"), std::string::npos) << r.err;
   std::filesystem::remove_all(dir);

@@ -15,16 +15,11 @@ using testing::read_json;
 using testing::run_command;
 using testing::shared_path;
 using testing::source_path;
+using testing::shell_quote;
 using testing::tandem_binary;
 
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 std::string generate(const std::string& model, const std::string& prompt, const std::string& extra) {
-  return tandem_binary() + " generate -m " + quote(model) + " -p " + quote(prompt) + " " + extra;
+  return tandem_binary() + " generate -m " + shell_quote(model) + " -p " + shell_quote(prompt) + " " + extra;
 }
 
 TEST(GenerateCli, GreedyOutputIsLlamaCppText) {

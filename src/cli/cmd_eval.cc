@@ -16,14 +16,15 @@
 #include "eval/arith_eval.h"
 #include "eval/arith_task.h"
 #include "model/transformer.h"
+#include "train/data.h"
 #include "util/error.h"
 
 namespace tandem::cli {
 namespace {
 
-// `tandem train --seed S` holds out the problem stream of seed S + 0x10000;
+// `tandem train --seed S` holds out the problem stream eval::arith_heldout_seed(S);
 // the default here is that stream for the recipes' seed 1.
-constexpr uint64_t kHeldOutSeed = 1 + 0x10000;
+constexpr uint64_t kHeldOutSeed = eval::arith_heldout_seed(1);
 
 struct EvalMathArgs {
   std::string model;
@@ -41,20 +42,11 @@ void run_eval_math(const EvalMathArgs& a) {
   if (a.difficulty < 1 || a.difficulty > 10) throw Error("eval-math: --difficulty must be in 1..10");
   auto model = Transformer::load(a.model, {.n_threads = a.threads, .lora = a.lora.adapters()});
   const auto problems = eval::generate_arith(a.count, a.difficulty, a.seed);
-  const int max_new = a.max_tokens > 0 ? a.max_tokens : 24 + 16 * a.difficulty;
-  eval::ArithEvalResult total;
-  // Problem by problem so progress can be shown; the result is the same as one call.
-  const size_t step = std::max<size_t>(1, problems.size() / 20);
-  for (size_t i = 0; i < problems.size(); i += step) {
-    const std::vector<eval::ArithProblem> part(problems.begin() + static_cast<std::ptrdiff_t>(i),
-                                               problems.begin() + static_cast<std::ptrdiff_t>(std::min(problems.size(), i + step)));
-    const auto r = eval::evaluate_arith(*model, part, max_new, total.samples.empty() ? 3 : 0);
-    total.n += r.n;
-    total.correct += r.correct;
-    total.samples.insert(total.samples.end(), r.samples.begin(), r.samples.end());
-    std::fprintf(stderr, "\reval-math: %ld/%zu problems, %ld correct", static_cast<long>(total.n), problems.size(),
-                 static_cast<long>(total.correct));
-  }
+  const int max_new = a.max_tokens > 0 ? a.max_tokens : eval::arith_answer_tokens(a.difficulty);
+  const auto total = eval::evaluate_arith(*model, problems, max_new, 3, [](const eval::ArithEvalResult& r, size_t n) {
+    std::fprintf(stderr, "\reval-math: %ld/%zu problems, %ld correct", static_cast<long>(r.n), n,
+                 static_cast<long>(r.correct));
+  });
   std::fprintf(stderr, "\n");
   if (a.json) {
     nlohmann::json j = {{"model", a.model},       {"difficulty", a.difficulty}, {"seed", a.seed},
@@ -78,30 +70,6 @@ struct DistillArgs {
   int threads = 0;
 };
 
-// The prompts of a JSONL file: one object per non-empty line with a string
-// "prompt" field (other fields are ignored).
-std::vector<std::string> read_prompts(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open the prompts file");
-  std::vector<std::string> prompts;
-  std::string line;
-  for (int64_t n = 1; std::getline(in, line); ++n) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    nlohmann::json row;
-    try {
-      row = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw Error(path + ":" + std::to_string(n) + ": not a JSON object (" + e.what() + ")");
-    }
-    if (!row.is_object() || !row.contains("prompt") || !row["prompt"].is_string()) {
-      throw Error(path + ":" + std::to_string(n) + ": the row has no string field \"prompt\"");
-    }
-    prompts.push_back(row["prompt"].get<std::string>());
-  }
-  if (prompts.empty()) throw Error(path + ": no prompts");
-  return prompts;
-}
-
 // A synthetic solution ends with its "#### N" line; what a teacher writes
 // after it (if it does not stop) is not part of the answer.
 std::string cut_after_final_answer(const std::string& text) {
@@ -115,7 +83,7 @@ void run_distill(const DistillArgs& a) {
   if (a.prompts.empty() == (a.synth <= 0)) throw Error("distill-data: give either --prompts FILE or --synth-math N");
   std::vector<std::string> prompts;
   if (!a.prompts.empty()) {
-    prompts = read_prompts(a.prompts);
+    prompts = train::load_jsonl_field(a.prompts, "prompt");
   } else {
     for (const auto& p : eval::generate_arith(a.synth, a.difficulty, a.synth_seed)) prompts.push_back(eval::arith_prompt(p));
   }
@@ -125,7 +93,7 @@ void run_distill(const DistillArgs& a) {
   decode::StrategyOptions o;
   o.strategy = "sample";
   o.sampling.temperature = a.temperature;
-  o.text.n_predict = a.n_predict > 0 ? a.n_predict : (a.synth > 0 ? 24 + 16 * a.difficulty : 128);
+  o.text.n_predict = a.n_predict > 0 ? a.n_predict : (a.synth > 0 ? eval::arith_answer_tokens(a.difficulty) : 128);
   int64_t tokens = 0;
   for (size_t i = 0; i < prompts.size(); ++i) {
     o.sampling.seed = a.seed + i;  // each row reproducible on its own

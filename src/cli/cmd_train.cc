@@ -65,7 +65,7 @@ std::vector<eval::ArithProblem> train_problems(const TrainArgs& a) {
 }
 // Held out: another seed stream than the training problems.
 std::vector<eval::ArithProblem> heldout_problems(const TrainArgs& a, int64_t n) {
-  return eval::generate_arith(n, a.synth_difficulty, a.seed + 0x10000);
+  return eval::generate_arith(n, a.synth_difficulty, eval::arith_heldout_seed(a.seed));
 }
 
 void run_train(TrainArgs a) {
@@ -259,7 +259,7 @@ void run_train(TrainArgs a) {
     LoadOptions lo;
     lo.n_threads = a.threads;
     auto model = Transformer::load(eval_model, lo);
-    const int max_new = a.eval_max_tokens > 0 ? a.eval_max_tokens : 24 + 16 * a.synth_difficulty;
+    const int max_new = a.eval_max_tokens > 0 ? a.eval_max_tokens : eval::arith_answer_tokens(a.synth_difficulty);
     auto r = eval::evaluate_arith(*model, heldout_problems(a, n_eval), max_new);
     std::printf("synthetic math (difficulty %d), %ld held-out problems: accuracy %.3f\n", a.synth_difficulty,
                 static_cast<long>(r.n), r.accuracy());

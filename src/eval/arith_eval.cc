@@ -7,7 +7,7 @@
 namespace tandem::eval {
 
 ArithEvalResult evaluate_arith(Transformer& model, const std::vector<ArithProblem>& problems, int max_new_tokens,
-                               int n_samples) {
+                               int n_samples, const ArithProgress& progress) {
   ArithEvalResult r;
   const Tokenizer& tok = model.tokenizer();
   std::vector<float> logits;
@@ -28,6 +28,7 @@ ArithEvalResult evaluate_arith(Transformer& model, const std::vector<ArithProble
     ++r.n;
     r.correct += answer && *answer == p.answer;
     if (static_cast<int>(r.samples.size()) < n_samples) r.samples.push_back(arith_prompt(p) + text);
+    if (progress) progress(r, problems.size());
   }
   return r;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,8 +22,11 @@ struct ArithEvalResult {
   std::vector<std::string> samples;  // the first few generations, for a report
 };
 
+// Called after each problem with the running totals (for a progress line).
+using ArithProgress = std::function<void(const ArithEvalResult& so_far, size_t n_problems)>;
+
 // Greedy-decodes up to max_new_tokens per problem (stops at end-of-generation).
 ArithEvalResult evaluate_arith(Transformer& model, const std::vector<ArithProblem>& problems, int max_new_tokens,
-                               int n_samples = 3);
+                               int n_samples = 3, const ArithProgress& progress = {});
 
 }  // namespace tandem::eval

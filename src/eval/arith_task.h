@@ -25,9 +25,18 @@ struct ArithProblem {
 // `count` problems of the given difficulty from `seed`.
 std::vector<ArithProblem> generate_arith(int64_t count, int difficulty, uint64_t seed);
 
+// The seed of the held-out problem stream of a run trained on problems of
+// `train_seed` (a different stream: no held-out problem is a training one
+// except by chance).
+constexpr uint64_t arith_heldout_seed(uint64_t train_seed) { return train_seed + 0x10000; }
+
 // Prompt/completion rendering used for training and evaluation:
 //   prompt "Question: <question>\nAnswer:"   completion " <solution>"
 std::string arith_prompt(const ArithProblem& p);
+
+// Tokens a model gets to write a solution of this difficulty when scored or
+// distilled (room for the steps and the "#### N" line in tandem's vocabularies).
+inline int arith_answer_tokens(int difficulty) { return 24 + 16 * difficulty; }
 std::string arith_completion(const ArithProblem& p);
 
 // The integer after the first "####" in `text` (GSM8K style: commas ignored),

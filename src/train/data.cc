@@ -9,20 +9,23 @@
 namespace tandem::train {
 
 std::vector<std::string> load_documents(const std::string& path, const std::string& field) {
+  if (path.ends_with(".jsonl")) return load_jsonl_field(path, field);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot open the data file");
-  std::vector<std::string> docs;
-  if (!path.ends_with(".jsonl")) {
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    docs.push_back(ss.str());
-    return docs;
-  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return {ss.str()};
+}
+
+std::vector<std::string> load_jsonl_field(const std::string& path, const std::string& field) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open the data file");
+  std::vector<std::string> rows;
   std::string line;
   int64_t line_no = 0;
   while (std::getline(in, line)) {
     ++line_no;
-    if (line.empty()) continue;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     nlohmann::json row;
     try {
       row = nlohmann::json::parse(line);
@@ -30,12 +33,12 @@ std::vector<std::string> load_documents(const std::string& path, const std::stri
       throw Error(path + ":" + std::to_string(line_no) + ": not a JSON object");
     }
     if (!row.is_object() || !row.contains(field) || !row[field].is_string()) {
-      throw Error(path + ":" + std::to_string(line_no) + ": row has no string field \"" + field + "\"");
+      throw Error(path + ":" + std::to_string(line_no) + ": the row has no string field \"" + field + "\"");
     }
-    docs.push_back(row[field].get<std::string>());
+    rows.push_back(row[field].get<std::string>());
   }
-  if (docs.empty()) throw Error(path + ": no documents");
-  return docs;
+  if (rows.empty()) throw Error(path + ": no rows");
+  return rows;
 }
 
 TextSource::TextSource(const std::vector<std::string>& docs, const Tokenizer& tok, std::string name)

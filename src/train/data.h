@@ -35,6 +35,12 @@ class DataSource {
 // Throws tandem::Error naming the file and line on unreadable input.
 std::vector<std::string> load_documents(const std::string& path, const std::string& field = "text");
 
+// The string `field` of every row of a JSONL file, whatever its name ends
+// with; blank (empty or whitespace-only) lines are skipped. Throws
+// tandem::Error "<path>:<line>: ..." for a row that is not a JSON object or
+// lacks the string field, and "<path>: no rows" for an empty file.
+std::vector<std::string> load_jsonl_field(const std::string& path, const std::string& field);
+
 class TextSource : public DataSource {
  public:
   // Documents encoded with `tok` (make_tokenizer: <s> text), each followed by </s>.

@@ -405,34 +405,27 @@ void DotHalfWidened(TensorType type, int64_t n, const uint16_t* w, const uint8_t
 #endif
 }
 
-void DotMatrixWidened(TensorType type, int64_t n, const uint8_t* w, size_t w_stride, int64_t row_begin,
-                      int64_t row_end, const uint8_t* acts, size_t act_stride, int64_t n_acts, float* y,
-                      int64_t y_stride) {
-  float out[kMaxActs];
-  for (int64_t o = row_begin; o < row_end; ++o) {
-    const auto* row = reinterpret_cast<const uint16_t*>(w + static_cast<size_t>(o) * w_stride);
-    for (int64_t t = 0; t < n_acts; t += kMaxActs) {
-      const uint8_t* a = acts + static_cast<size_t>(t) * act_stride;
-      const int nt = static_cast<int>(n_acts - t < kMaxActs ? n_acts - t : kMaxActs);
-      switch (nt) {
-        case 1: DotHalfWidened<1>(type, n, row, a, act_stride, out); break;
-        case 2: DotHalfWidened<2>(type, n, row, a, act_stride, out); break;
-        case 3: DotHalfWidened<3>(type, n, row, a, act_stride, out); break;
-        default: DotHalfWidened<4>(type, n, row, a, act_stride, out); break;
-      }
-      for (int i = 0; i < nt; ++i) y[(t + i) * y_stride + o] = out[i];
-    }
-  }
-}
-
+// Rows [row_begin, row_end) against n_acts activation rows, kMaxActs at a
+// time; `widened`: F16/BF16 weights against F32 activations (DotHalfWidened).
 void DotMatrix(TensorType type, int64_t n, const uint8_t* w, size_t w_stride, int64_t row_begin, int64_t row_end,
-               const uint8_t* acts, size_t act_stride, int64_t n_acts, float* y, int64_t y_stride) {
+               const uint8_t* acts, size_t act_stride, int64_t n_acts, float* y, int64_t y_stride, bool widened) {
   float out[kMaxActs];
   for (int64_t o = row_begin; o < row_end; ++o) {
     const uint8_t* row = w + static_cast<size_t>(o) * w_stride;
     for (int64_t t = 0; t < n_acts; t += kMaxActs) {
+      const uint8_t* a = acts + static_cast<size_t>(t) * act_stride;
       const int nt = static_cast<int>(n_acts - t < kMaxActs ? n_acts - t : kMaxActs);
-      DotRows(type, n, row, acts + static_cast<size_t>(t) * act_stride, act_stride, nt, out);
+      if (widened) {
+        const auto* half = reinterpret_cast<const uint16_t*>(row);
+        switch (nt) {
+          case 1: DotHalfWidened<1>(type, n, half, a, act_stride, out); break;
+          case 2: DotHalfWidened<2>(type, n, half, a, act_stride, out); break;
+          case 3: DotHalfWidened<3>(type, n, half, a, act_stride, out); break;
+          default: DotHalfWidened<4>(type, n, half, a, act_stride, out); break;
+        }
+      } else {
+        DotRows(type, n, row, a, act_stride, nt, out);
+      }
       for (int i = 0; i < nt; ++i) y[(t + i) * y_stride + o] = out[i];
     }
   }

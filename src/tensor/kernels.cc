@@ -15,7 +15,6 @@ namespace tandem::kernels {
 
 HWY_EXPORT(DotRows);
 HWY_EXPORT(DotMatrix);
-HWY_EXPORT(DotMatrixWidened);
 HWY_EXPORT(HasSimd);
 HWY_EXPORT(Encode);
 HWY_EXPORT(SumF32);
@@ -26,14 +25,9 @@ void dot_rows(TensorType type, int64_t n, const void* w_row, const uint8_t* acts
 }
 
 void dot_matrix(TensorType type, int64_t n, const uint8_t* w, size_t w_stride, int64_t row_begin, int64_t row_end,
-                const uint8_t* acts, size_t act_stride, int64_t n_acts, float* y, int64_t y_stride) {
-  HWY_DYNAMIC_DISPATCH(DotMatrix)(type, n, w, w_stride, row_begin, row_end, acts, act_stride, n_acts, y, y_stride);
-}
-
-void dot_matrix_widened(TensorType type, int64_t n, const uint8_t* w, size_t w_stride, int64_t row_begin,
-                        int64_t row_end, const uint8_t* acts, size_t act_stride, int64_t n_acts, float* y,
-                        int64_t y_stride) {
-  HWY_DYNAMIC_DISPATCH(DotMatrixWidened)(type, n, w, w_stride, row_begin, row_end, acts, act_stride, n_acts, y, y_stride);
+                const uint8_t* acts, size_t act_stride, int64_t n_acts, float* y, int64_t y_stride, bool widened) {
+  HWY_DYNAMIC_DISPATCH(DotMatrix)(type, n, w, w_stride, row_begin, row_end, acts, act_stride, n_acts, y, y_stride,
+                                  widened);
 }
 
 bool has_simd_dot(TensorType type) { return HWY_DYNAMIC_DISPATCH(HasSimd)(type); }

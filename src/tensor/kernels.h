@@ -29,15 +29,12 @@ void dot_rows(TensorType type, int64_t n, const void* w_row, const uint8_t* acts
 // instead of one per row: small models have short rows, where the per-call
 // overhead of dot_rows is a large share of the work.
 void dot_matrix(TensorType type, int64_t n, const uint8_t* w, size_t w_stride, int64_t row_begin, int64_t row_end,
-                const uint8_t* acts, size_t act_stride, int64_t n_acts, float* y, int64_t y_stride);
-
-// dot_matrix for F16 / BF16 weights with activation rows given as F32 values
+                const uint8_t* acts, size_t act_stride, int64_t n_acts, float* y, int64_t y_stride,
+                bool widened = false);
+// widened = true: F16 / BF16 weights with activation rows given as F32 values
 // that are exactly representable in the weight type (encode, then widen):
-// the same results as dot_matrix on the encoded rows, with one conversion per
+// the same results as on the encoded rows, with one conversion per
 // activation element per matmul instead of one per weight row.
-void dot_matrix_widened(TensorType type, int64_t n, const uint8_t* w, size_t w_stride, int64_t row_begin,
-                        int64_t row_end, const uint8_t* acts, size_t act_stride, int64_t n_acts, float* y,
-                        int64_t y_stride);
 
 // True if `type` has a SIMD dot kernel (the others run the scalar reference).
 bool has_simd_dot(TensorType type);

@@ -70,7 +70,7 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
   const TensorType act = activation_type(w.type);
   // F16 / BF16 weights with several tokens: round the activations to the
   // weight type as usual, then widen them back to F32 once (exact), so the
-  // kernel converts only the weights (see kernels::dot_matrix_widened).
+  // kernel converts only the weights (kernels::dot_matrix with widened = true).
   const bool widened = !g_reference && (act == TensorType::F16 || act == TensorType::BF16) && n_tokens > 1;
   const size_t act_stride = widened ? static_cast<size_t>(w.n_in) * sizeof(float) : row_bytes(act, w.n_in);
   const void* acts = x;
@@ -109,13 +109,16 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
   const int64_t panel = std::max<int64_t>(kernels::kMaxActs, static_cast<int64_t>((256 << 10) / act_stride) /
                                                                  kernels::kMaxActs * kernels::kMaxActs);
   const size_t w_stride = w.row_stride();
-  if (!parallel) {
+  // Rows [r0, r1) for every panel: one kernel call per panel.
+  auto rows = [&](int64_t r0, int64_t r1) {
     for (int64_t t0 = 0; t0 < n_tokens; t0 += panel) {
       const int64_t t1 = std::min(n_tokens, t0 + panel);
-      (widened ? kernels::dot_matrix_widened : kernels::dot_matrix)(
-          w.type, w.n_in, w.data, w_stride, 0, n_out, act_bytes + static_cast<size_t>(t0) * act_stride, act_stride,
-          t1 - t0, y + t0 * n_out, n_out);
+      kernels::dot_matrix(w.type, w.n_in, w.data, w_stride, r0, r1, act_bytes + static_cast<size_t>(t0) * act_stride,
+                          act_stride, t1 - t0, y + t0 * n_out, n_out, widened);
     }
+  };
+  if (!parallel) {  // no OpenMP region at all: small products are dominated by overhead
+    rows(0, n_out);
     return;
   }
 #pragma omp parallel num_threads(n_threads)
@@ -123,13 +126,7 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
     // Static split of the rows, as `omp for schedule(static)` would do, but one
     // kernel call per thread and panel.
     const int n_thr = omp_get_num_threads(), me = omp_get_thread_num();
-    const int64_t r0 = n_out * me / n_thr, r1 = n_out * (me + 1) / n_thr;
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += panel) {
-      const int64_t t1 = std::min(n_tokens, t0 + panel);
-      (widened ? kernels::dot_matrix_widened : kernels::dot_matrix)(
-          w.type, w.n_in, w.data, w_stride, r0, r1, act_bytes + static_cast<size_t>(t0) * act_stride, act_stride,
-          t1 - t0, y + t0 * n_out, n_out);
-    }
+    rows(n_out * me / n_thr, n_out * (me + 1) / n_thr);
   }
 }
 

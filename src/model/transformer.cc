@@ -17,7 +17,9 @@
 #include "model/ops.h"
 #include "tensor/matmul.h"
 #include "tensor/quant.h"
+#include "tensor/repack.h"
 #include "util/error.h"
+#include "util/mapped_file.h"
 
 namespace tandem {
 namespace {
@@ -57,11 +59,13 @@ struct Transformer::Impl {
   const float* output_norm = nullptr;
   WeightMatrix output;
   std::vector<LayerWeights> layers;
-  std::vector<std::vector<float>> owned;  // 1-D tensors converted to F32
+  std::vector<std::vector<float>> owned;  // 1-D tensors, copied as F32
+  std::vector<std::vector<uint8_t>> packed;  // repacked matrices (tensor/repack.h)
   int n_threads = 1;
   Workspace ws;
 
   void bind_weights();
+  void repack_weights();
   WeightMatrix matrix(const std::string& name, int64_t n_in, int64_t n_out);
   const float* vector(const std::string& name, int64_t n, bool required = true);
   void check_shape(const gguf::TensorInfo& t, std::initializer_list<int64_t> want);
@@ -96,8 +100,11 @@ const float* Transformer::Impl::vector(const std::string& name, int64_t n, bool 
     return nullptr;
   }
   check_shape(*t, {n});
-  if (t->type == TensorType::F32) return reinterpret_cast<const float*>(t->data);
   if (!can_dequantize(t->type)) file->fail("tensor " + name + " has unsupported type " + std::string(type_name(t->type)));
+  // Always a copy, F32 included: these few KiB sit between large matrices in
+  // the file, and reading them from the mapping would fault in their
+  // neighbours' pages (fault-around, large page-cache folios), undoing
+  // repack_weights' release of the original matrices.
   owned.emplace_back(static_cast<size_t>(n));
   dequantize_row(t->type, t->data, owned.back().data(), n);
   return owned.back().data();
@@ -151,6 +158,25 @@ void Transformer::Impl::bind_weights() {
   }
 }
 
+// Copies every matrix with a packed layout into it (tensor/repack.h) and
+// releases the file's pages of the original, so resident memory stays about
+// one model's size. A tied output matrix is released too: the embedding
+// lookup faults back in only the rows it reads.
+void Transformer::Impl::repack_weights() {
+  auto pack = [&](WeightMatrix& w) {
+    if (w.data == nullptr || !can_repack(w.type, w.n_in, w.n_out)) return;
+    std::vector<uint8_t>& dst = packed.emplace_back(packed_bytes(w.type, w.n_in, w.n_out));
+    repack(w.type, w.n_in, w.n_out, w.data, dst.data());
+    w.packed = dst.data();
+    // Packable types are never owned copies (LoRA makes F32), so w.data lies in the mapped file.
+    release_mapped_pages(w.data, static_cast<size_t>(w.n_out) * w.row_stride());
+  };
+  pack(output);
+  for (LayerWeights& L : layers) {
+    for (WeightMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wqkv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) pack(*w);
+  }
+}
+
 Transformer::Transformer() : impl_(std::make_unique<Impl>()) {}
 Transformer::~Transformer() = default;
 
@@ -188,6 +214,7 @@ std::unique_ptr<Transformer> Transformer::load(const std::string& path, const Lo
     }
     apply_lora_adapters(options.lora, m.config.arch, targets, m.owned);
   }
+  if (options.repack && repack_available()) m.repack_weights();
   int hw = static_cast<int>(std::thread::hardware_concurrency());
   m.n_threads = options.n_threads > 0 ? options.n_threads : (hw > 0 ? hw : 1);
   return t;

@@ -9,6 +9,7 @@
 
 #include "tensor/kernels.h"
 #include "tensor/quant.h"
+#include "tensor/repack.h"
 #include "util/error.h"
 
 namespace tandem {
@@ -67,6 +68,7 @@ float vec_dot(TensorType weight_type, int64_t n, const void* w, const void* a) {
 
 void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int n_threads,
             std::vector<uint8_t>& scratch) {
+  if (w.packed != nullptr && !g_reference) return matmul_packed(w, x, n_tokens, y, n_threads, scratch);
   const TensorType act = activation_type(w.type);
   // F16 / BF16 weights with several tokens: round the activations to the
   // weight type as usual, then widen them back to F32 once (exact), so the

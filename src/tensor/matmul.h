@@ -20,6 +20,10 @@ struct WeightMatrix {
   int64_t n_in = 0;   // ne[0]
   int64_t n_out = 0;  // ne[1]
   const uint8_t* data = nullptr;
+  // Optional copy of the same rows in the interleaved layout of
+  // tensor/repack.h (set at model load where the CPU has AVX512-VNNI); matmul
+  // uses it unless reference kernels are selected. Owned by whoever set it.
+  const uint8_t* packed = nullptr;
 
   size_t row_stride() const { return row_bytes(type, n_in); }
   const uint8_t* row(int64_t r) const { return data + static_cast<size_t>(r) * row_stride(); }

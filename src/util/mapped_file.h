@@ -27,4 +27,10 @@ class MappedFile {
   size_t size_ = 0;
 };
 
+// Drops the pages wholly inside [p, p + bytes) of a MappedFile from this
+// process's resident set (madvise MADV_DONTNEED). The contents stay valid: a
+// later read faults them in again from the file. Used after copying weights
+// into another layout, so the copy does not double the resident size.
+void release_mapped_pages(const void* p, size_t bytes);
+
 }  // namespace tandem

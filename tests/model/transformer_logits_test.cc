@@ -7,6 +7,7 @@
 
 #include "model/transformer.h"
 #include "tensor/matmul.h"
+#include "tensor/repack.h"
 #include "test_util.h"
 
 namespace tandem {
@@ -125,6 +126,13 @@ double tolerance(const std::string& name) {
   // roundings downstream: tandem's scalar reference kernels accumulate like
   // the repacked GEMM and match llama-q4_k to 1e-6, the SIMD kernels like
   // ggml's plain AVX2 vec_dot and match llama-q4_k.norepack to 2e-6.)
+  // Q4_0 on a CPU with AVX512-VNNI: tandem repacks the weights
+  // (tensor/repack.h), and the packed kernels sum block products in the order
+  // of the scalar definition (bit-identical to vec_dot_reference), not in
+  // ggml's SIMD order; on this model that flips the same Q8 rounding tie as
+  // the reference path below (2.6e-3 on one row, argmax unchanged). Both
+  // llama.cpp files (repacked and not) are compared.
+  if (name.rfind("llama-q4_0", 0) == 0 && repack_available()) return 5e-3;
   return 1e-3;  // quantized weights with Q8 activations: integer dot products like ggml
 }
 
@@ -196,7 +204,7 @@ TEST_P(ArchFixture, GreedyGenerationMatchesLlamaCpp) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, ArchFixture,
-                         ::testing::Values("llama-f32", "llama-f16", "llama-bf16", "llama-q8_0", "llama-q4_0.norepack", "llama-q4_1", "llama-q5_0", "llama-q5_1", "llama-q4_k", "llama-q5_k", "llama-q6_k",
+                         ::testing::Values("llama-f32", "llama-f16", "llama-bf16", "llama-q8_0", "llama-q4_0.norepack", "llama-q4_0", "llama-q4_1", "llama-q5_0", "llama-q5_1", "llama-q4_k", "llama-q5_k", "llama-q6_k",
                                            "qwen2-f32", "qwen3-f32", "gemma-f32", "phi3-f32", "phi3v-f32"),
                          [](const auto& info) {
                            std::string s = info.param;

@@ -56,6 +56,9 @@ void DotRowsT(TensorType type, int64_t n, const void* w, const uint8_t* a, size_
   for (int t = 0; t < NT; ++t) out[t] = vec_dot_reference(type, n, w, a + t * stride);
 }
 bool HasSimd(TensorType) { return false; }
+void RoundToHalf(const float* x, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = fp16_to_fp32(fp32_to_fp16(x[i]));
+}
 void Encode(TensorType type, const float* x, void* dst, int64_t n) { encode_activations_reference(type, x, dst, n); }
 float SumF32(const float* x, int64_t n) {
   float s = 0;
@@ -88,26 +91,23 @@ HWY_INLINE V32 MulAcc(V16 a, V16 b, V32 acc) {
 
 // ---- float formats: FMA into two accumulators per activation row.
 
+// The summation order of every float-weight product (here and in
+// DotFloatTile): one vector accumulator, chunks of Lanes() in order, then the
+// lane sum, then the scalar tail. A product's value therefore does not depend
+// on how many tokens or rows are computed together.
 template <int NT, class LoadW, class LoadA, class Scalar>
 void DotFloat(int64_t n, LoadW load_w, LoadA load_a, float* out, Scalar scalar) {
   const DF df;
   const int64_t N = static_cast<int64_t>(hn::Lanes(df));
-  hn::Vec<DF> acc0[NT], acc1[NT];
-  for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = hn::Zero(df);
+  hn::Vec<DF> acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = hn::Zero(df);
   int64_t i = 0;
-  for (; i + 2 * N <= n; i += 2 * N) {
-    const auto w0 = load_w(i), w1 = load_w(i + N);
-    for (int t = 0; t < NT; ++t) {
-      acc0[t] = hn::MulAdd(w0, load_a(t, i), acc0[t]);
-      acc1[t] = hn::MulAdd(w1, load_a(t, i + N), acc1[t]);
-    }
-  }
   for (; i + N <= n; i += N) {
     const auto w0 = load_w(i);
-    for (int t = 0; t < NT; ++t) acc0[t] = hn::MulAdd(w0, load_a(t, i), acc0[t]);
+    for (int t = 0; t < NT; ++t) acc[t] = hn::MulAdd(w0, load_a(t, i), acc[t]);
   }
   for (int t = 0; t < NT; ++t) {
-    float s = hn::GetLane(hn::SumOfLanes(df, hn::Add(acc0[t], acc1[t])));
+    float s = hn::GetLane(hn::SumOfLanes(df, acc[t]));
     for (int64_t j = i; j < n; ++j) s += scalar(t, j);
     out[t] = s;
   }
@@ -344,6 +344,21 @@ bool HasSimd(TensorType type) {
 
 #include "tensor/kernels_encode-inl.h"
 
+// x rounded to the nearest F16 (ties to even, as fp32_to_fp16) and widened
+// back: the activations of an F16 product, converted once per matmul.
+// Vectorized only where DemoteTo is F16C's vcvtps2ph (AVX2, AVX-512):
+// Highway 1.0.3's emulation on older targets truncates instead of rounding.
+void RoundToHalf(const float* x, float* dst, int64_t n) {
+  int64_t i = 0;
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+  const DF df;
+  const hn::Rebind<hwy::float16_t, DF> dh;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(df));
+  for (; i + N <= n; i += N) hn::StoreU(hn::PromoteTo(df, hn::DemoteTo(dh, hn::LoadU(df, x + i))), df, dst + i);
+#endif
+  for (; i < n; ++i) dst[i] = fp16_to_fp32(fp32_to_fp16(x[i]));
+}
+
 float SumF32(const float* x, int64_t n) {
   const DF df;
   const int64_t N = static_cast<int64_t>(hn::Lanes(df));
@@ -373,43 +388,124 @@ void DotRows(TensorType type, int64_t n, const void* w, const uint8_t* a, size_t
 
 // F16 / BF16 weights against activations already rounded to the weight's
 // type and widened back to F32 (exact), so each activation element is
-// converted once per matmul rather than once per weight row: prefill and
-// multi-token verification passes become FMA-bound instead of conversion-bound.
-// Same products and summation order as DotF16 / DotBF16.
+// converted once per matmul rather than once per weight row. The SIMD
+// targets take FloatMatrix below; this is the HWY_SCALAR body.
 template <int NT>
 void DotHalfWidened(TensorType type, int64_t n, const uint16_t* w, const uint8_t* a, size_t stride, float* out) {
-#if HWY_TARGET == HWY_SCALAR
   for (int t = 0; t < NT; ++t) {
     const float* x = reinterpret_cast<const float*>(a + t * stride);
     float s = 0;
     for (int64_t i = 0; i < n; ++i) s += (type == TensorType::F16 ? fp16_to_fp32(w[i]) : bf16_to_fp32(w[i])) * x[i];
     out[t] = s;
   }
-#else
-  const DF df;
-  auto load_a = [&](int t, int64_t i) { return hn::LoadU(df, reinterpret_cast<const float*>(a + t * stride) + i); };
-  if (type == TensorType::F16) {
-    const hn::Rebind<hwy::float16_t, DF> dh;
-    DotFloat<NT>(
-        n, [&](int64_t i) { return hn::PromoteTo(df, hn::LoadU(dh, reinterpret_cast<const hwy::float16_t*>(w) + i)); },
-        load_a, out,
-        [&](int t, int64_t i) { return fp16_to_fp32(w[i]) * reinterpret_cast<const float*>(a + t * stride)[i]; });
-  } else {
-    const hn::RebindToUnsigned<DF> du32;
-    const hn::Rebind<uint16_t, DF> du16;
-    DotFloat<NT>(
-        n, [&](int64_t i) { return hn::BitCast(df, hn::ShiftLeft<16>(hn::PromoteTo(du32, hn::LoadU(du16, w + i)))); },
-        load_a, out,
-        [&](int t, int64_t i) { return bf16_to_fp32(w[i]) * reinterpret_cast<const float*>(a + t * stride)[i]; });
-  }
-#endif
 }
 
+#if HWY_TARGET != HWY_SCALAR
+// Float weights (F32, or F16 / BF16 widened) against F32 activations in
+// tiles of R rows x NT tokens: each loaded weight vector serves NT tokens and
+// each activation vector R rows, so prefill and verification passes are bound
+// by FMAs rather than loads, and a single token still has R independent
+// accumulation chains. Each (row, token) sums in DotFloat's order.
+// y[t * y_stride + r] for the tile's rows r and tokens t.
+template <int R, int NT, TensorType type>
+void DotFloatTile(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t stride, float* y,
+                  int64_t y_stride) {
+  const DF df;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(df));
+  const hn::Rebind<hwy::float16_t, DF> dh;
+  const hn::RebindToUnsigned<DF> du32;
+  const hn::Rebind<uint16_t, DF> du16;
+  auto load_w = [&](int r, int64_t i) {
+    const uint8_t* row = w + r * w_stride;
+    if constexpr (type == TensorType::F32) {
+      return hn::LoadU(df, reinterpret_cast<const float*>(row) + i);
+    } else if constexpr (type == TensorType::F16) {
+      return hn::PromoteTo(df, hn::LoadU(dh, reinterpret_cast<const hwy::float16_t*>(row) + i));
+    } else {
+      return hn::BitCast(df, hn::ShiftLeft<16>(hn::PromoteTo(du32, hn::LoadU(du16, reinterpret_cast<const uint16_t*>(row) + i))));
+    }
+  };
+  auto weight = [&](int r, int64_t i) {
+    const uint8_t* row = w + r * w_stride;
+    if constexpr (type == TensorType::F32) {
+      return reinterpret_cast<const float*>(row)[i];
+    } else {
+      const uint16_t h = reinterpret_cast<const uint16_t*>(row)[i];
+      return type == TensorType::F16 ? fp16_to_fp32(h) : bf16_to_fp32(h);
+    }
+  };
+  hn::Vec<DF> acc[R * NT];
+  for (int k = 0; k < R * NT; ++k) acc[k] = hn::Zero(df);
+  int64_t i = 0;
+  for (; i + N <= n; i += N) {
+    hn::Vec<DF> wv[R];
+    for (int r = 0; r < R; ++r) wv[r] = load_w(r, i);
+    for (int t = 0; t < NT; ++t) {
+      const auto av = hn::LoadU(df, reinterpret_cast<const float*>(a + t * stride) + i);
+      for (int r = 0; r < R; ++r) acc[r * NT + t] = hn::MulAdd(wv[r], av, acc[r * NT + t]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < NT; ++t) {
+      float s = hn::GetLane(hn::SumOfLanes(df, acc[r * NT + t]));
+      const float* x = reinterpret_cast<const float*>(a + t * stride);
+      for (int64_t j = i; j < n; ++j) s += weight(r, j) * x[j];
+      y[t * y_stride + r] = s;
+    }
+  }
+}
+
+template <int R, TensorType type>
+void FloatTile(int64_t nt, int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t stride, float* y,
+               int64_t y_stride) {
+  switch (nt) {
+    case 1: return DotFloatTile<R, 1, type>(n, w, w_stride, a, stride, y, y_stride);
+    case 2: return DotFloatTile<R, 2, type>(n, w, w_stride, a, stride, y, y_stride);
+    case 3: return DotFloatTile<R, 3, type>(n, w, w_stride, a, stride, y, y_stride);
+    default: return DotFloatTile<R, 4, type>(n, w, w_stride, a, stride, y, y_stride);
+  }
+}
+
+// Rows [row_begin, row_end) x all tokens of a float-weight product, in tiles
+// of 4 rows x up to kMaxActs tokens; leftover rows one at a time.
+template <TensorType type>
+void FloatMatrix(int64_t n, const uint8_t* w, size_t w_stride, int64_t row_begin, int64_t row_end,
+                 const uint8_t* acts, size_t act_stride, int64_t n_acts, float* y, int64_t y_stride) {
+  constexpr int kRows = 4;
+  for (int64_t o = row_begin; o < row_end;) {
+    const bool whole = o + kRows <= row_end;
+    const uint8_t* rows = w + static_cast<size_t>(o) * w_stride;
+    for (int64_t t = 0; t < n_acts; t += kMaxActs) {
+      const uint8_t* a = acts + static_cast<size_t>(t) * act_stride;
+      const int64_t nt = n_acts - t < kMaxActs ? n_acts - t : kMaxActs;
+      if (whole) {
+        FloatTile<kRows, type>(nt, n, rows, w_stride, a, act_stride, y + t * y_stride + o, y_stride);
+      } else {
+        FloatTile<1, type>(nt, n, rows, w_stride, a, act_stride, y + t * y_stride + o, y_stride);
+      }
+    }
+    o += whole ? kRows : 1;
+  }
+}
+#endif
+
 // Rows [row_begin, row_end) against n_acts activation rows, kMaxActs at a
-// time; `widened`: F16/BF16 weights against F32 activations (DotHalfWidened).
+// time; `widened`: F16/BF16 weights against F32 activations.
 void DotMatrix(TensorType type, int64_t n, const uint8_t* w, size_t w_stride, int64_t row_begin, int64_t row_end,
                const uint8_t* acts, size_t act_stride, int64_t n_acts, float* y, int64_t y_stride, bool widened) {
   float out[kMaxActs];
+#if HWY_TARGET != HWY_SCALAR
+  // Float weights (F32; F16 / BF16 with widened activations): row tiles.
+  if (type == TensorType::F32) {
+    return FloatMatrix<TensorType::F32>(n, w, w_stride, row_begin, row_end, acts, act_stride, n_acts, y, y_stride);
+  }
+  if (widened && type == TensorType::F16) {
+    return FloatMatrix<TensorType::F16>(n, w, w_stride, row_begin, row_end, acts, act_stride, n_acts, y, y_stride);
+  }
+  if (widened && type == TensorType::BF16) {
+    return FloatMatrix<TensorType::BF16>(n, w, w_stride, row_begin, row_end, acts, act_stride, n_acts, y, y_stride);
+  }
+#endif
   for (int64_t o = row_begin; o < row_end; ++o) {
     const uint8_t* row = w + static_cast<size_t>(o) * w_stride;
     for (int64_t t = 0; t < n_acts; t += kMaxActs) {

@@ -18,6 +18,7 @@ HWY_EXPORT(DotMatrix);
 HWY_EXPORT(HasSimd);
 HWY_EXPORT(Encode);
 HWY_EXPORT(SumF32);
+HWY_EXPORT(RoundToHalf);
 
 void dot_rows(TensorType type, int64_t n, const void* w_row, const uint8_t* acts, size_t act_stride, int n_acts,
               float* out) {
@@ -37,6 +38,8 @@ void encode(TensorType act_type, const float* x, void* dst, int64_t n) {
 }
 
 float sum_f32(const float* x, int64_t n) { return HWY_DYNAMIC_DISPATCH(SumF32)(x, n); }
+
+void round_to_half(const float* x, float* dst, int64_t n) { HWY_DYNAMIC_DISPATCH(RoundToHalf)(x, dst, n); }
 
 const char* target_name() {
   // Better targets have lower bits; dispatch picks the best supported one.

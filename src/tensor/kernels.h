@@ -44,6 +44,10 @@ bool has_simd_dot(TensorType type);
 // types go to quantize_row).
 void encode(TensorType act_type, const float* x, void* dst, int64_t n);
 
+// dst[i] = x[i] rounded to F16 and widened back to F32 (fp32_to_fp16's
+// rounding: nearest, ties to even). dst may equal x.
+void round_to_half(const float* x, float* dst, int64_t n);
+
 // Sum of n floats, streaming (memory-bandwidth probe for the benchmark).
 float sum_f32(const float* x, int64_t n);
 

@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "tensor/fp16.h"
 #include "tensor/kernels.h"
 #include "tensor/matmul.h"
 #include "tensor/quant.h"
@@ -118,6 +119,35 @@ TEST(Kernels, EncodeIsBitExactOnEveryTarget) {
     kernels::restrict_to_target(target);
     SCOPED_TRACE(kernels::target_name());
     check_encode();
+  }
+  kernels::restrict_to_target(0);
+}
+
+// round_to_half against the scalar fp32 -> fp16 -> fp32 round trip, bit for
+// bit: ties (halfway between two F16 values), subnormals, overflow to inf,
+// infinities and NaN, at sizes with and without a vector tail.
+TEST(Kernels, RoundToHalfIsBitExactOnEveryTarget) {
+  std::vector<float> x = random_vector(1000, 5, 100.0f);
+  for (float v : {0.0f, -0.0f, 1.0f + 0x1p-11f, 1.0f + 3 * 0x1p-11f, -(2.0f + 0x1p-10f), 0x1p-20f, -0x1p-25f, 0x1p-24f,
+                  3 * 0x1p-26f, 65504.0f, 65519.0f, 65520.0f, -1e9f, INFINITY, -INFINITY, NAN, 6.1e-5f, 5.9e-5f}) {
+    x.push_back(v);
+  }
+  for (int64_t target : kernels::available_targets()) {
+    kernels::restrict_to_target(target);
+    SCOPED_TRACE(kernels::target_name());
+    for (size_t n : {x.size(), size_t{7}, size_t{33}}) {
+      std::vector<float> got(n);
+      kernels::round_to_half(x.data() + (x.size() - n), got.data(), static_cast<int64_t>(n));
+      for (size_t i = 0; i < n; ++i) {
+        const float in = x[x.size() - n + i];
+        const float want = fp16_to_fp32(fp32_to_fp16(in));
+        if (std::isnan(want)) {
+          EXPECT_TRUE(std::isnan(got[i])) << in;
+        } else {
+          EXPECT_EQ(float_to_bits(got[i]), float_to_bits(want)) << in;
+        }
+      }
+    }
   }
   kernels::restrict_to_target(0);
 }

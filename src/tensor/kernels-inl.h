@@ -24,6 +24,7 @@
 
 #include <cstring>
 
+#include "hwy/cache_control.h"
 #include "hwy/highway.h"
 #include "tensor/fp16.h"
 #include "tensor/kernels.h"
@@ -407,9 +408,14 @@ void DotHalfWidened(TensorType type, int64_t n, const uint16_t* w, const uint8_t
 // by FMAs rather than loads, and a single token still has R independent
 // accumulation chains. Each (row, token) sums in DotFloat's order.
 // y[t * y_stride + r] for the tile's rows r and tokens t.
+// `next` (or nullptr): the next tile's first row, prefetched along the way:
+// R rows read side by side are R short streams, which the hardware
+// prefetchers pick up too late when rows are only a few KiB (measured: 3-4x
+// slower than one row at a time on a model that does not fit in cache).
 template <int R, int NT, TensorType type>
 void DotFloatTile(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t stride, float* y,
-                  int64_t y_stride) {
+                  int64_t y_stride, const uint8_t* next) {
+  constexpr size_t kElem = type == TensorType::F32 ? 4 : 2;
   const DF df;
   const int64_t N = static_cast<int64_t>(hn::Lanes(df));
   const hn::Rebind<hwy::float16_t, DF> dh;
@@ -438,6 +444,9 @@ void DotFloatTile(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a
   for (int k = 0; k < R * NT; ++k) acc[k] = hn::Zero(df);
   int64_t i = 0;
   for (; i + N <= n; i += N) {
+    if (next != nullptr) {
+      for (int r = 0; r < R; ++r) hwy::Prefetch(next + r * w_stride + static_cast<size_t>(i) * kElem);
+    }
     hn::Vec<DF> wv[R];
     for (int r = 0; r < R; ++r) wv[r] = load_w(r, i);
     for (int t = 0; t < NT; ++t) {
@@ -457,34 +466,54 @@ void DotFloatTile(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a
 
 template <int R, TensorType type>
 void FloatTile(int64_t nt, int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t stride, float* y,
-               int64_t y_stride) {
+               int64_t y_stride, const uint8_t* next) {
   switch (nt) {
-    case 1: return DotFloatTile<R, 1, type>(n, w, w_stride, a, stride, y, y_stride);
-    case 2: return DotFloatTile<R, 2, type>(n, w, w_stride, a, stride, y, y_stride);
-    case 3: return DotFloatTile<R, 3, type>(n, w, w_stride, a, stride, y, y_stride);
-    default: return DotFloatTile<R, 4, type>(n, w, w_stride, a, stride, y, y_stride);
+    case 1: return DotFloatTile<R, 1, type>(n, w, w_stride, a, stride, y, y_stride, next);
+    case 2: return DotFloatTile<R, 2, type>(n, w, w_stride, a, stride, y, y_stride, next);
+    case 3: return DotFloatTile<R, 3, type>(n, w, w_stride, a, stride, y, y_stride, next);
+    case 4: return DotFloatTile<R, 4, type>(n, w, w_stride, a, stride, y, y_stride, next);
+    case 5: return DotFloatTile<R, 5, type>(n, w, w_stride, a, stride, y, y_stride, next);
+    case 6: return DotFloatTile<R, 6, type>(n, w, w_stride, a, stride, y, y_stride, next);
+    case 7: return DotFloatTile<R, 7, type>(n, w, w_stride, a, stride, y, y_stride, next);
+    default: return DotFloatTile<R, 8, type>(n, w, w_stride, a, stride, y, y_stride, next);
   }
 }
 
-// Rows [row_begin, row_end) x all tokens of a float-weight product, in tiles
-// of 4 rows x up to kMaxActs tokens; leftover rows one at a time.
+// Rows [row_begin, row_end) x all tokens of a float-weight product.
+// Up to kFloatSweep tokens (decoding, short speculative verification): one
+// row at a time, all tokens in one sweep, so the weights are one sequential
+// stream. The hardware prefetchers here follow only such streams: 4 rows read
+// side by side, or a row swept twice, ran at about half the bandwidth on
+// F32 matrices of 40 MB that miss the cache (9-10 vs 17-22 GB/s). More tokens
+// (prefill, long verification): tiles of 4 rows x 4 tokens, bound by FMAs
+// rather than bandwidth, the next tile prefetched in software. Sweeping 8
+// tokens at once was slower again on 768-wide rows (8 activation rows
+// crowd the L1 cache). Leftover rows one at a time.
+constexpr int64_t kFloatSweep = kMaxActs;
 template <TensorType type>
 void FloatMatrix(int64_t n, const uint8_t* w, size_t w_stride, int64_t row_begin, int64_t row_end,
                  const uint8_t* acts, size_t act_stride, int64_t n_acts, float* y, int64_t y_stride) {
-  constexpr int kRows = 4;
+  if (n_acts <= kFloatSweep) {
+    for (int64_t o = row_begin; o < row_end; ++o) {
+      FloatTile<1, type>(n_acts, n, w + static_cast<size_t>(o) * w_stride, w_stride, acts, act_stride, y + o, y_stride,
+                         nullptr);
+    }
+    return;
+  }
   for (int64_t o = row_begin; o < row_end;) {
-    const bool whole = o + kRows <= row_end;
+    const bool whole = o + 4 <= row_end;
     const uint8_t* rows = w + static_cast<size_t>(o) * w_stride;
+    const uint8_t* next = whole && o + 8 <= row_end ? rows + 4 * w_stride : nullptr;
     for (int64_t t = 0; t < n_acts; t += kMaxActs) {
       const uint8_t* a = acts + static_cast<size_t>(t) * act_stride;
       const int64_t nt = n_acts - t < kMaxActs ? n_acts - t : kMaxActs;
       if (whole) {
-        FloatTile<kRows, type>(nt, n, rows, w_stride, a, act_stride, y + t * y_stride + o, y_stride);
+        FloatTile<4, type>(nt, n, rows, w_stride, a, act_stride, y + t * y_stride + o, y_stride, t == 0 ? next : nullptr);
       } else {
-        FloatTile<1, type>(nt, n, rows, w_stride, a, act_stride, y + t * y_stride + o, y_stride);
+        FloatTile<1, type>(nt, n, rows, w_stride, a, act_stride, y + t * y_stride + o, y_stride, nullptr);
       }
     }
-    o += whole ? kRows : 1;
+    o += whole ? 4 : 1;
   }
 }
 #endif

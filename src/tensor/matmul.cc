@@ -76,31 +76,32 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
   const bool widened = !g_reference && (act == TensorType::F16 || act == TensorType::BF16) && n_tokens > 1;
   const size_t act_stride = widened ? static_cast<size_t>(w.n_in) * sizeof(float) : row_bytes(act, w.n_in);
   const void* acts = x;
-  if (widened) {
-    const size_t half_bytes = row_bytes(act, w.n_in);
-    scratch.resize(act_stride * static_cast<size_t>(n_tokens) + half_bytes);
-    uint8_t* half = scratch.data() + act_stride * static_cast<size_t>(n_tokens);
-    for (int64_t t = 0; t < n_tokens; ++t) {
-      auto* dst = reinterpret_cast<float*>(scratch.data() + static_cast<size_t>(t) * act_stride);
-      if (act == TensorType::F16) {
-        kernels::round_to_half(x + t * w.n_in, dst, w.n_in);  // the same values, vectorized
-      } else {
-        encode_activations(act, x + t * w.n_in, half, w.n_in);
-        dequantize_row(act, half, dst, w.n_in);
-      }
+  // Activation row t in the kernels' input format (nothing to do for F32).
+  auto prepare = [&](int64_t t) {
+    uint8_t* dst = scratch.data() + static_cast<size_t>(t) * act_stride;
+    if (!widened) {
+      encode_activations(act, x + t * w.n_in, dst, w.n_in);
+    } else if (act == TensorType::F16) {
+      kernels::round_to_half(x + t * w.n_in, reinterpret_cast<float*>(dst), w.n_in);  // encode + widen, vectorized
+    } else {  // BF16: encode into this token's spare half row, then widen
+      uint8_t* half = scratch.data() + act_stride * static_cast<size_t>(n_tokens) + static_cast<size_t>(t) * row_bytes(act, w.n_in);
+      encode_activations(act, x + t * w.n_in, half, w.n_in);
+      dequantize_row(act, half, reinterpret_cast<float*>(dst), w.n_in);
     }
-    acts = scratch.data();
-  } else if (act != TensorType::F32) {
-    scratch.resize(act_stride * static_cast<size_t>(n_tokens));
-    for (int64_t t = 0; t < n_tokens; ++t) {
-      encode_activations(act, x + t * w.n_in, scratch.data() + static_cast<size_t>(t) * act_stride, w.n_in);
-    }
+  };
+  const bool encoded = act != TensorType::F32;
+  if (encoded) {
+    scratch.resize(act_stride * static_cast<size_t>(n_tokens) +
+                   (widened ? row_bytes(act, w.n_in) * static_cast<size_t>(n_tokens) : 0));
     acts = scratch.data();
   }
   const auto* act_bytes = static_cast<const uint8_t*>(acts);
   const int64_t n_out = w.n_out;
   const bool parallel = n_threads > 1 && n_out * w.n_in * n_tokens > 32768;
   if (g_reference) {
+    if (encoded) {
+      for (int64_t t = 0; t < n_tokens; ++t) prepare(t);
+    }
 #pragma omp parallel for num_threads(n_threads) schedule(static) if (parallel)
     for (int64_t o = 0; o < n_out; ++o) {
       for (int64_t t = 0; t < n_tokens; ++t) {
@@ -125,11 +126,20 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
     }
   };
   if (!parallel) {  // no OpenMP region at all: small products are dominated by overhead
+    if (encoded) {
+      for (int64_t t = 0; t < n_tokens; ++t) prepare(t);
+    }
     rows(0, n_out);
     return;
   }
 #pragma omp parallel num_threads(n_threads)
   {
+    // The threads share the encoding (done serially, it left the other
+    // thread spinning for a fifth of a 2-thread prefill).
+    if (encoded) {
+#pragma omp for schedule(static)
+      for (int64_t t = 0; t < n_tokens; ++t) prepare(t);
+    }
     // Static split of the rows, as `omp for schedule(static)` would do, but one
     // kernel call per thread and panel.
     const int n_thr = omp_get_num_threads(), me = omp_get_thread_num();

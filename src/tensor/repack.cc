@@ -184,17 +184,19 @@ void matmul_packed(const WeightMatrix& w, const float* x, int64_t n_tokens, floa
 #if TANDEM_HAVE_VNNI_KERNELS
   const int64_t n_in = w.n_in, nb = n_in / kBlock;
   const int32_t offset = w.type == TensorType::Q8_0 ? 128 : 8;
-  // Scratch: levels, scales, corrections, then one encoded Q8_0 row.
+  // Scratch: levels, scales, corrections, then the encoded Q8_0 rows.
   const size_t n_blocks = static_cast<size_t>(n_tokens * nb);
   const size_t qs_bytes = n_blocks * kBlock, dx_bytes = n_blocks * sizeof(float);
   const size_t corr_bytes = n_blocks * sizeof(int32_t), row_q8 = row_bytes(TensorType::Q8_0, n_in);
-  scratch.resize(qs_bytes + dx_bytes + corr_bytes + row_q8);
+  scratch.resize(qs_bytes + dx_bytes + corr_bytes + row_q8 * static_cast<size_t>(n_tokens));
   auto* qs = reinterpret_cast<int8_t*>(scratch.data());
   auto* dx = reinterpret_cast<float*>(scratch.data() + qs_bytes);
   auto* corr = reinterpret_cast<int32_t*>(scratch.data() + qs_bytes + dx_bytes);
-  auto* enc = reinterpret_cast<BlockQ8_0*>(scratch.data() + qs_bytes + dx_bytes + corr_bytes);
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    // The same Q8_0 encoding as the row-major path (and ggml's).
+  const size_t enc_stride = row_q8;
+  // One encoded Q8_0 row per token: the same encoding as the row-major path
+  // (and ggml's), then levels, scales and corrections split out.
+  auto prepare = [&](int64_t t) {
+    auto* enc = reinterpret_cast<BlockQ8_0*>(scratch.data() + qs_bytes + dx_bytes + corr_bytes + t * enc_stride);
     encode_activations(TensorType::Q8_0, x + t * n_in, enc, n_in);
     for (int64_t k = 0; k < nb; ++k) {
       const size_t i = static_cast<size_t>(t * nb + k);
@@ -204,17 +206,23 @@ void matmul_packed(const WeightMatrix& w, const float* x, int64_t n_tokens, floa
       for (int j = 0; j < kBlock; ++j) sum += enc[k].qs[j];
       corr[i] = offset * sum;
     }
-  }
+  };
   const PackedActs acts{qs, dx, corr, nb};
   const int64_t n_groups = w.n_out / kPackRows;
   const size_t group_bytes = static_cast<size_t>(nb) * group_block_bytes(w.type);
   const bool parallel = n_threads > 1 && w.n_out * n_in * n_tokens > 32768 && n_groups > 1;
   if (!parallel) {
+    for (int64_t t = 0; t < n_tokens; ++t) prepare(t);
     run_groups(w.type, w.packed, group_bytes, 0, n_groups, acts, n_tokens, y, w.n_out);
     return;
   }
+  // One parallel region: the threads encode the tokens (a serial encode left
+  // the other thread spinning for ~20% of a 2-thread prefill), then split the
+  // row groups statically.
 #pragma omp parallel num_threads(n_threads)
   {
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < n_tokens; ++t) prepare(t);
     const int n_thr = omp_get_num_threads(), me = omp_get_thread_num();
     run_groups(w.type, w.packed, group_bytes, n_groups * me / n_thr, n_groups * (me + 1) / n_thr, acts, n_tokens, y,
                w.n_out);

@@ -19,7 +19,7 @@ void DotQ45_K(int64_t n, const Block* w, const uint8_t* a, size_t stride, float*
   for (int t = 0; t < NT; ++t) acc[t] = hn::Zero(DF32());
   for (int64_t k = 0; k < n / kQK_K; ++k) {
     uint8_t sc[8], m[8];
-    for (int j = 0; j < 8; ++j) k_scale_min(j, w[k].scales, &sc[j], &m[j]);
+    k_scales_mins(w[k].scales, sc, m);
     V32 isum[NT];
     for (int t = 0; t < NT; ++t) isum[t] = hn::Zero(D32());
     for (int c = 0; c < 4; ++c) {

@@ -58,7 +58,7 @@ void DotQ45_K_x86(int64_t n, const Block* w, const uint8_t* a, size_t stride, fl
   const VU8x32 mask = hn::Set(DU8x32(), 0xF);
   for (int64_t k = 0; k < n / kQK_K; ++k) {
     uint8_t sc[8], m[8];
-    for (int j = 0; j < 8; ++j) k_scale_min(j, w[k].scales, &sc[j], &m[j]);
+    k_scales_mins(w[k].scales, sc, m);
     VI32x8 isum[NT];
     for (int t = 0; t < NT; ++t) isum[t] = hn::Zero(DI32x8());
     for (int c = 0; c < 4; ++c) {  // 64 elements: low nibbles, then high
@@ -77,10 +77,17 @@ void DotQ45_K_x86(int64_t n, const Block* w, const uint8_t* a, size_t stride, fl
       }
     }
     const float d = Half(w[k].d), dmin = Half(w[k].dmin);
+    // sum_j m_j * (bsums[2j] + bsums[2j + 1]): pair sums <= 2 * 16 * 127 fit
+    // int16, so pairwise add and one pmaddwd give it exactly.
+    const __m128i m16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m)));
     for (int t = 0; t < NT; ++t) {
       const auto* x = reinterpret_cast<const BlockQ8_K*>(a + t * stride) + k;
-      int32_t summ = 0;
-      for (int j = 0; j < 8; ++j) summ += m[j] * (x->bsums[2 * j] + x->bsums[2 * j + 1]);
+      const __m128i b_lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x->bsums));
+      const __m128i b_hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(x->bsums + 8));
+      __m128i prod = _mm_madd_epi16(m16, _mm_hadd_epi16(b_lo, b_hi));
+      prod = _mm_add_epi32(prod, _mm_shuffle_epi32(prod, 0x4e));
+      prod = _mm_add_epi32(prod, _mm_shuffle_epi32(prod, 0xb1));
+      const int32_t summ = _mm_cvtsi128_si32(prod);
       acc[t] = hn::MulAdd(hn::ConvertTo(DF32x8(), isum[t]), hn::Set(DF32x8(), d * x->d), acc[t]);
       mins[t] += dmin * x->d * static_cast<float>(summ);
     }

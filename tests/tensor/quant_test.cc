@@ -288,3 +288,27 @@ TEST(DotRowReference, MatchesDoubleDotOfReferenceDequantization) {
 
 }  // namespace
 }  // namespace tandem
+
+namespace tandem {
+namespace {
+
+// The word-parallel unpacking of K-quant scales against the per-index
+// definition, on random scale bytes (every bit pattern of each byte occurs).
+TEST(KScales, AllAtOnceMatchesOneAtATime) {
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 20000; ++trial) {
+    uint8_t q[12];
+    for (auto& b : q) b = static_cast<uint8_t>(rng());
+    uint8_t sc[8], m[8];
+    k_scales_mins(q, sc, m);
+    for (int j = 0; j < 8; ++j) {
+      uint8_t want_sc, want_m;
+      k_scale_min(j, q, &want_sc, &want_m);
+      ASSERT_EQ(sc[j], want_sc) << "j " << j;
+      ASSERT_EQ(m[j], want_m) << "j " << j;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tandem

@@ -92,7 +92,7 @@ void run_bench(const BenchOptions& o) {
     std::printf("model: %s (%s, %.2f MiB of weights read per token)\n", name.c_str(), model->config().arch.c_str(),
                 wbytes / (1024.0 * 1024.0));
     std::printf("kernels: %s%s\n", kernels::target_name(),
-                repack_available() ? ", Q8_0/Q4_0 weights repacked for AVX512-VNNI (TANDEM_REPACK=0: off)" : "");
+                repack_available() ? ", Q8_0/Q4_0/Q4_K weights repacked for AVX512-VNNI (TANDEM_REPACK=0: off)" : "");
     std::printf("| threads | test  |      t/s | +/- sd   | weight GB/s |\n|---------|-------|----------|----------|-------------|\n");
   }
   for (int threads : thread_counts) {

@@ -40,7 +40,7 @@ struct LoadOptions {
   int n_threads = 0;  // 0: all hardware threads
   // LoRA adapters merged into the weights at load time (see model/lora.h).
   std::vector<LoraAdapter> lora = {};
-  // Repack Q8_0 / Q4_0 matrices for the AVX512-VNNI kernels where the CPU has
+  // Repack Q8_0 / Q4_0 / Q4_K matrices for the AVX512-VNNI kernels where the CPU has
   // them (tensor/repack.h); false keeps the file's row-major layout.
   bool repack = true;
 };

@@ -22,6 +22,7 @@
 #define TANDEM_TENSOR_KERNELS_INL_H_
 #endif
 
+#include <cmath>
 #include <cstring>
 
 #include "hwy/cache_control.h"

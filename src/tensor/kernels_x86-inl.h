@@ -89,7 +89,8 @@ void DotQ45_K_x86(int64_t n, const Block* w, const uint8_t* a, size_t stride, fl
       prod = _mm_add_epi32(prod, _mm_shuffle_epi32(prod, 0xb1));
       const int32_t summ = _mm_cvtsi128_si32(prod);
       acc[t] = hn::MulAdd(hn::ConvertTo(DF32x8(), isum[t]), hn::Set(DF32x8(), d * x->d), acc[t]);
-      mins[t] += dmin * x->d * static_cast<float>(summ);
+      // An explicit fma, so tensor/repack.cc's 16-row kernel can round identically.
+      mins[t] = std::fma(dmin * x->d, static_cast<float>(summ), mins[t]);
     }
   }
   for (int t = 0; t < NT; ++t) out[t] = hn::GetLane(hn::SumOfLanes(DF32x8(), acc[t])) - mins[t];

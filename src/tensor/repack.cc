@@ -25,8 +25,20 @@ namespace {
 constexpr int kBlock = 32;      // elements per Q8_0 / Q4_0 block
 constexpr int kMaxTile = 8;     // tokens per kernel call: 8 float + 8 int accumulators + 8 weight vectors
 
-// Bytes of one group's block: 16 fp16 scales, then the interleaved quants.
-size_t group_block_bytes(TensorType type) { return 2 * kPackRows + kPackRows * (type == TensorType::Q8_0 ? 32 : 16); }
+// Q4_K per group and super-block: d and dmin (16 fp16 each), the sub-block
+// mins and scales unpacked to bytes (8 x 16 each), then 8 x 4 vectors of
+// quants (see repack.h), in the order the kernel reads them.
+constexpr size_t kQ4KMins = 4 * kPackRows;
+constexpr size_t kQ4KScales = kQ4KMins + 8 * kPackRows;
+constexpr size_t kQ4KQuants = kQ4KScales + 8 * kPackRows;
+constexpr size_t kQ4KBlockBytes = kQ4KQuants + kPackRows * kQK_K / 2;
+
+// Bytes of one group's block (32 elements; Q4_K: 256).
+size_t group_block_bytes(TensorType type) {
+  if (type == TensorType::Q4_K) return kQ4KBlockBytes;
+  return 2 * kPackRows + kPackRows * (type == TensorType::Q8_0 ? 32 : 16);
+}
+int64_t block_elements(TensorType type) { return type == TensorType::Q4_K ? kQK_K : kBlock; }
 
 bool cpu_has_vnni() {
 #if TANDEM_HAVE_VNNI_KERNELS
@@ -45,7 +57,10 @@ struct PackedActs {
   const int8_t* qs;
   const float* dx;
   const int32_t* corr;
-  int64_t nb;  // blocks per token
+  int64_t nb;  // blocks (Q4_K: super-blocks) per token
+  // Q4_K: the tokens' Q8_K blocks and, per block, the 8 sums of 32 levels.
+  const BlockQ8_K* q8k = nullptr;
+  const int32_t* bsum32 = nullptr;
 };
 
 #if TANDEM_HAVE_VNNI_KERNELS
@@ -94,6 +109,71 @@ TANDEM_VNNI void group_tile(const uint8_t* g, const PackedActs& a, int64_t t0, f
   for (int t = 0; t < NT; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
 
+// Q4_K, rounding exactly as the row-major x86 kernel (DotQ45_K_x86 in
+// kernels_x86-inl.h), whose per-row vector has 8 int32 lanes: lane v sums
+// sc * (4 products) over elements 4v..4v+3 of every 32. Here each lane v is
+// its own 16-row vector (quant vector (c, v) of repack.h), built with the
+// same pmaddubsw + pmaddwd, accumulated per super-block with the same fma,
+// and the 8 lanes are added in SumOfLanes' order at the end; the mins
+// correction is the same exact integer times dmin * dx, fma-accumulated.
+template <int NT>
+TANDEM_VNNI void group_tile_q4_k(const uint8_t* g, const PackedActs& a, int64_t t0, float* y, int64_t y_stride) {
+  __m512 lane[NT][8], mins[NT];
+  for (int t = 0; t < NT; ++t) {
+    mins[t] = _mm512_setzero_ps();
+    for (int v = 0; v < 8; ++v) lane[t][v] = _mm512_setzero_ps();
+  }
+  const __m512i low = _mm512_set1_epi8(0x0F);
+  for (int64_t k = 0; k < a.nb; ++k, g += kQ4KBlockBytes) {
+    const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g)));
+    const __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + 2 * kPackRows)));
+    __m512 dd[NT];
+    for (int t = 0; t < NT; ++t) dd[t] = _mm512_mul_ps(d, _mm512_set1_ps(a.q8k[(t0 + t) * a.nb + k].d));
+    // The pmaddwd operands: each row's sub-block scale in both int16 halves of its lane.
+    __m512i scale[8];
+    for (int j = 0; j < 8; ++j) {
+      const __m512i s32 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(g + kQ4KScales + kPackRows * j)));
+      scale[j] = _mm512_or_si512(s32, _mm512_slli_epi32(s32, 16));
+    }
+    for (int v = 0; v < 8; ++v) {
+      __m512i isum[NT];
+      for (int t = 0; t < NT; ++t) isum[t] = _mm512_setzero_si512();
+      for (int c = 0; c < 4; ++c) {
+        const __m512i raw = _mm512_loadu_si512(g + kQ4KQuants + 64 * (4 * v + c));
+        const __m512i lo = _mm512_and_si512(raw, low), hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low);
+        const __m512i sc_lo = scale[2 * c], sc_hi = scale[2 * c + 1];
+        for (int t = 0; t < NT; ++t) {
+          const int8_t* xq = a.q8k[(t0 + t) * a.nb + k].qs + 64 * c + 4 * v;
+          int32_t xl, xh;
+          std::memcpy(&xl, xq, 4);
+          std::memcpy(&xh, xq + 32, 4);
+          const __m512i pl = _mm512_madd_epi16(_mm512_maddubs_epi16(lo, _mm512_set1_epi32(xl)), sc_lo);
+          const __m512i ph = _mm512_madd_epi16(_mm512_maddubs_epi16(hi, _mm512_set1_epi32(xh)), sc_hi);
+          isum[t] = _mm512_add_epi32(isum[t], _mm512_add_epi32(pl, ph));
+        }
+      }
+      for (int t = 0; t < NT; ++t) lane[t][v] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[t]), dd[t], lane[t][v]);
+    }
+    for (int t = 0; t < NT; ++t) {
+      const int64_t i = (t0 + t) * a.nb + k;
+      const int32_t* b32 = a.bsum32 + 8 * i;
+      __m512i summ = _mm512_setzero_si512();
+      for (int j = 0; j < 8; ++j) {
+        const __m512i m = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(g + kQ4KMins + kPackRows * j)));
+        summ = _mm512_add_epi32(summ, _mm512_mullo_epi32(m, _mm512_set1_epi32(b32[j])));
+      }
+      const __m512 md = _mm512_mul_ps(dmin, _mm512_set1_ps(a.q8k[i].d));
+      mins[t] = _mm512_fmadd_ps(md, _mm512_cvtepi32_ps(summ), mins[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) {
+    const __m512* l = lane[t];
+    const __m512 sum = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(l[0], l[4]), _mm512_add_ps(l[2], l[6])),
+                                     _mm512_add_ps(_mm512_add_ps(l[1], l[5]), _mm512_add_ps(l[3], l[7])));
+    _mm512_storeu_ps(y + t * y_stride, _mm512_sub_ps(sum, mins[t]));
+  }
+}
+
 template <bool kQ4>
 void tile_dispatch(int nt, const uint8_t* g, const PackedActs& a, int64_t t0, float* y, int64_t y_stride) {
   switch (nt) {
@@ -112,13 +192,20 @@ void tile_dispatch(int nt, const uint8_t* g, const PackedActs& a, int64_t t0, fl
 // ~70 KiB) stay in L1/L2 while every token tile passes over them.
 void run_groups(TensorType type, const uint8_t* packed, size_t group_bytes, int64_t g0, int64_t g1,
                 const PackedActs& a, int64_t n_tokens, float* y, int64_t n_out) {
-  const bool q4 = type == TensorType::Q4_0;
+  const bool q4 = type == TensorType::Q4_0, q4k = type == TensorType::Q4_K;
+  const int64_t tile = q4k ? 2 : kMaxTile;  // Q4_K: 8 float accumulators per token
   for (int64_t g = g0; g < g1; ++g) {
     const uint8_t* gp = packed + static_cast<size_t>(g) * group_bytes;
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += kMaxTile) {
-      const int nt = static_cast<int>(std::min<int64_t>(kMaxTile, n_tokens - t0));
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += tile) {
+      const int nt = static_cast<int>(std::min<int64_t>(tile, n_tokens - t0));
       float* yt = y + t0 * n_out + g * kPackRows;
-      if (q4) {
+      if (q4k) {
+        if (nt == 1) {
+          group_tile_q4_k<1>(gp, a, t0, yt, n_out);
+        } else {
+          group_tile_q4_k<2>(gp, a, t0, yt, n_out);
+        }
+      } else if (q4) {
         tile_dispatch<true>(nt, gp, a, t0, yt, n_out);
       } else {
         tile_dispatch<false>(nt, gp, a, t0, yt, n_out);
@@ -126,8 +213,62 @@ void run_groups(TensorType type, const uint8_t* packed, size_t group_bytes, int6
     }
   }
 }
+void matmul_packed_q4_k(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int n_threads,
+                        std::vector<uint8_t>& scratch) {
+  const int64_t nb = w.n_in / kQK_K;
+  const size_t q8k_row = row_bytes(TensorType::Q8_K, w.n_in);
+  const size_t q8k_bytes = static_cast<size_t>(n_tokens) * q8k_row;
+  scratch.resize(q8k_bytes + static_cast<size_t>(n_tokens * nb) * 8 * sizeof(int32_t));
+  auto* q8k = reinterpret_cast<BlockQ8_K*>(scratch.data());
+  auto* bsum32 = reinterpret_cast<int32_t*>(scratch.data() + q8k_bytes);
+  auto prepare = [&](int64_t t) {
+    encode_activations(TensorType::Q8_K, x + t * w.n_in, q8k + t * nb, w.n_in);
+    for (int64_t i = t * nb; i < (t + 1) * nb; ++i) {
+      for (int j = 0; j < 8; ++j) bsum32[8 * i + j] = q8k[i].bsums[2 * j] + q8k[i].bsums[2 * j + 1];
+    }
+  };
+  const PackedActs acts{nullptr, nullptr, nullptr, nb, q8k, bsum32};
+  const int64_t n_groups = w.n_out / kPackRows;
+  const size_t group_bytes = static_cast<size_t>(nb) * kQ4KBlockBytes;
+  const bool parallel = n_threads > 1 && w.n_out * w.n_in * n_tokens > 32768 && n_groups > 1;
+  if (!parallel) {
+    for (int64_t t = 0; t < n_tokens; ++t) prepare(t);
+    run_groups(w.type, w.packed, group_bytes, 0, n_groups, acts, n_tokens, y, w.n_out);
+    return;
+  }
+#pragma omp parallel num_threads(n_threads)
+  {
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < n_tokens; ++t) prepare(t);
+    const int n_thr = omp_get_num_threads(), me = omp_get_thread_num();
+    run_groups(w.type, w.packed, group_bytes, n_groups * me / n_thr, n_groups * (me + 1) / n_thr, acts, n_tokens, y,
+               w.n_out);
+  }
+}
 #pragma GCC diagnostic pop
 #endif  // TANDEM_HAVE_VNNI_KERNELS
+
+void repack_q4_k(int64_t n_in, int64_t n_out, const uint8_t* src, size_t row_stride, uint8_t* dst) {
+  for (int64_t g = 0; g < n_out / kPackRows; ++g) {
+    for (int64_t k = 0; k < n_in / kQK_K; ++k) {
+      for (int r = 0; r < kPackRows; ++r) {
+        const auto& b = *(reinterpret_cast<const BlockQ4_K*>(src + static_cast<size_t>(g * kPackRows + r) * row_stride) + k);
+        std::memcpy(dst + 2 * r, &b.d, 2);
+        std::memcpy(dst + 2 * kPackRows + 2 * r, &b.dmin, 2);
+        uint8_t sc[8], m[8];
+        k_scales_mins(b.scales, sc, m);
+        for (int j = 0; j < 8; ++j) {
+          dst[kQ4KMins + kPackRows * j + r] = m[j];
+          dst[kQ4KScales + kPackRows * j + r] = sc[j];
+        }
+        for (int c = 0; c < 4; ++c) {
+          for (int v = 0; v < 8; ++v) std::memcpy(dst + kQ4KQuants + 64 * (4 * v + c) + 4 * r, b.qs + 32 * c + 4 * v, 4);
+        }
+      }
+      dst += kQ4KBlockBytes;
+    }
+  }
+}
 
 }  // namespace
 
@@ -141,17 +282,20 @@ bool repack_available() {
 }
 
 bool can_repack(TensorType type, int64_t n_in, int64_t n_out) {
-  return (type == TensorType::Q8_0 || type == TensorType::Q4_0) && n_in > 0 && n_in % kBlock == 0 && n_out > 0 &&
-         n_out % kPackRows == 0;
+  return (type == TensorType::Q8_0 || type == TensorType::Q4_0 || type == TensorType::Q4_K) && n_in > 0 &&
+         n_in % block_elements(type) == 0 && n_out > 0 && n_out % kPackRows == 0;
 }
 
 size_t packed_bytes(TensorType type, int64_t n_in, int64_t n_out) {
-  return static_cast<size_t>(n_out / kPackRows) * static_cast<size_t>(n_in / kBlock) * group_block_bytes(type);
+  if (!can_repack(type, n_in, n_out)) return 0;
+  return static_cast<size_t>(n_out / kPackRows) * static_cast<size_t>(n_in / block_elements(type)) *
+         group_block_bytes(type);
 }
 
 void repack(TensorType type, int64_t n_in, int64_t n_out, const uint8_t* src, uint8_t* dst) {
   if (!can_repack(type, n_in, n_out)) throw Error("repack: unsupported type or shape");
   const size_t row_stride = row_bytes(type, n_in);
+  if (type == TensorType::Q4_K) return repack_q4_k(n_in, n_out, src, row_stride, dst);
   const int64_t nb = n_in / kBlock;
   const bool q8 = type == TensorType::Q8_0;
   for (int64_t g = 0; g < n_out / kPackRows; ++g) {
@@ -182,6 +326,7 @@ void repack(TensorType type, int64_t n_in, int64_t n_out, const uint8_t* src, ui
 void matmul_packed(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int n_threads,
                    std::vector<uint8_t>& scratch) {
 #if TANDEM_HAVE_VNNI_KERNELS
+  if (w.type == TensorType::Q4_K) return matmul_packed_q4_k(w, x, n_tokens, y, n_threads, scratch);
   const int64_t n_in = w.n_in, nb = n_in / kBlock;
   const int32_t offset = w.type == TensorType::Q8_0 ? 128 : 8;
   // Scratch: levels, scales, corrections, then the encoded Q8_0 rows.

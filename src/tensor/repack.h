@@ -17,11 +17,20 @@
 //   Q4_0: 4 vectors of 64 bytes; in vector v, lane r holds row r's stored
 //         bytes 4v..4v+3 unchanged: low nibbles are elements 4v..4v+3, high
 //         nibbles elements 16+4v..16+4v+3, levels w + 8 in 0..15.
-// The offset (128 or 8) is taken out with the activation block's sum:
+//   Q4_K (per 256-element super-block): d and dmin (16 fp16 each), the 8
+//         sub-block mins and scales unpacked to bytes (8 x 16 each), then 32
+//         vectors: vector 4v + c, lane r holds row r's stored bytes
+//         32c + 4v..32c + 4v + 3 (low nibbles: elements 64c + 4v.., high:
+//         64c + 32 + 4v..). 2368 bytes per 16 rows instead of 2304.
+// Q8_0 / Q4_0: the offset (128 or 8) is taken out with the activation block's sum:
 // sum((w + o) x) = sum(w x) + o sum(x). Each block's product is the same exact
 // int32 sum times dw * dx, and the blocks are summed in order, rounded as in
 // vec_dot_reference (ggml's scalar definition): the results are bit-identical
 // to it. (The row-major SIMD kernels sum 8 partial sums per row instead.)
+// Q4_K instead reproduces the row-major x86 kernel bit for bit (8 partial
+// sums per row, kept as 8 vectors of 16 rows; pmaddubsw + pmaddwd with the
+// sub-block scales): on the llama.cpp fixture model the scalar order flips a
+// greedy token, the x86 order matches llama.cpp's own non-repacked kernels.
 #pragma once
 
 #include <cstddef>
@@ -39,11 +48,12 @@ inline constexpr int kPackRows = 16;
 // TANDEM_REPACK is not "0" (set it to compare with the row-major kernels).
 bool repack_available();
 
-// True if a matrix of this type and shape has a packed layout (Q8_0 or Q4_0,
-// n_out a multiple of kPackRows, n_in a multiple of 32).
+// True if a matrix of this type and shape has a packed layout (Q8_0 or Q4_0
+// with n_in a multiple of 32, Q4_K with n_in a multiple of 256; n_out a
+// multiple of kPackRows).
 bool can_repack(TensorType type, int64_t n_in, int64_t n_out);
 
-// Bytes of the packed copy (equal to the row-major size).
+// Bytes of the packed copy (the row-major size; Q4_K 2.8% more), 0 if none.
 size_t packed_bytes(TensorType type, int64_t n_in, int64_t n_out);
 
 // Writes the packed copy of the row-major matrix `src` to `dst`

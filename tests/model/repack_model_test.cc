@@ -56,5 +56,28 @@ TEST(RepackedModel, LogitsMatchTheReferenceKernels) {
   }
 }
 
+// Q4_K packs to reproduce the row-major x86 kernel (the order the llama.cpp
+// fixture pins down), so a packed model must equal the same model loaded
+// with repack = false, bit for bit.
+TEST(RepackedModel, Q4KLogitsMatchTheRowMajorKernels) {
+  if (!repack_available()) GTEST_SKIP() << "this CPU has no AVX512-VNNI (or TANDEM_REPACK=0)";
+  const std::string path = shared_path("fixtures/arch/llama-q4_k.gguf");
+  for (int threads : {1, 2}) {
+    auto packed = Transformer::load(path, {.n_threads = threads});
+    auto plain = Transformer::load(path, {.n_threads = threads, .repack = false});
+    std::vector<TokenId> prompt = packed->tokenizer().encode("Once upon a time, 12 + 30 = 42. The little dog ran", true, false);
+    for (bool batch : {true, false}) {
+      KvCache ca = packed->new_cache(64), cb = plain->new_cache(64);
+      std::vector<float> la, lb;
+      for (size_t i = 0; i < prompt.size(); i += batch ? prompt.size() : 1) {
+        std::span<const TokenId> part(prompt.data() + i, batch ? prompt.size() : 1);
+        packed->forward(ca, part, Logits::kAll, la);
+        plain->forward(cb, part, Logits::kAll, lb);
+        ASSERT_EQ(la, lb) << "threads " << threads << (batch ? " batch" : " incremental") << " token " << i;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tandem

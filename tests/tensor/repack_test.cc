@@ -32,9 +32,15 @@ TEST(Repack, ShapesAndTypes) {
   EXPECT_FALSE(can_repack(TensorType::Q4_1, 64, 16));   // no packed layout
   EXPECT_FALSE(can_repack(TensorType::F32, 64, 16));
   EXPECT_FALSE(can_repack(TensorType::Q8_0, 0, 16));
+  EXPECT_TRUE(can_repack(TensorType::Q4_K, 256, 16));
+  EXPECT_FALSE(can_repack(TensorType::Q4_K, 96, 16));  // not whole super-blocks
+  EXPECT_EQ(packed_bytes(TensorType::Q4_K, 96, 16), 0u);
   for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0}) {
     EXPECT_EQ(packed_bytes(t, 768, 48), 48 * row_bytes(t, 768));
   }
+  // Q4_K keeps the 6-bit scales and mins unpacked to bytes: 2368 bytes per
+  // 16 rows and 256 elements instead of 16 * 144 = 2304.
+  EXPECT_EQ(packed_bytes(TensorType::Q4_K, 768, 48), 3u * 3u * 2368u);
   std::vector<uint8_t> src(row_bytes(TensorType::Q8_0, 32) * 24), dst(src.size());
   EXPECT_THROW(repack(TensorType::Q8_0, 32, 24, src.data(), dst.data()), Error);
 }
@@ -57,7 +63,8 @@ void check_products(const Case& c, int n_threads) {
   WeightMatrix plain{c.type, c.n_in, c.n_out, rows.data()};
   WeightMatrix fast = plain;
   fast.packed = packed.data();
-  const size_t act_stride = row_bytes(TensorType::Q8_0, c.n_in);
+  const TensorType act_type = activation_type(c.type);
+  const size_t act_stride = row_bytes(act_type, c.n_in);
   for (int64_t n_tokens : {1, 2, 5, 8, 9, 19}) {
     auto x = random_vector(static_cast<size_t>(c.n_in * n_tokens), 100 + static_cast<uint32_t>(n_tokens), 1.0f);
     std::vector<float> got(static_cast<size_t>(c.n_out * n_tokens));
@@ -65,11 +72,15 @@ void check_products(const Case& c, int n_threads) {
     matmul(fast, x.data(), n_tokens, got.data(), n_threads, scratch);
     std::vector<uint8_t> act(act_stride);
     for (int64_t t = 0; t < n_tokens; ++t) {
-      encode_activations_reference(TensorType::Q8_0, x.data() + t * c.n_in, act.data(), c.n_in);
+      encode_activations_reference(act_type, x.data() + t * c.n_in, act.data(), c.n_in);
       for (int64_t o = 0; o < c.n_out; ++o) {
         const uint8_t* row = rows.data() + static_cast<size_t>(o) * stride;
-        const float want = vec_dot_reference(c.type, c.n_in, row, act.data());
-        // Bit-identical: same exact block sums, same float operations in the same order.
+        // Bit-identical: the same exact integer sums and the same float
+        // operations in the same order as the scalar definition (Q8_0,
+        // Q4_0) or as the row-major x86 kernel (Q4_K, whose summation order
+        // the llama.cpp fixtures pin down; see repack.h).
+        const float want = c.type == TensorType::Q4_K ? vec_dot(c.type, c.n_in, row, act.data())
+                                                      : vec_dot_reference(c.type, c.n_in, row, act.data());
         ASSERT_EQ(got[static_cast<size_t>(t * c.n_out + o)], want)
             << type_name(c.type) << " " << c.n_in << "x" << c.n_out << " tokens " << n_tokens << " token " << t
             << " row " << o << " threads " << n_threads;
@@ -85,6 +96,10 @@ TEST(Repack, PackedProductsMatchTheScalarDefinition) {
       check_products(c, 1);
       check_products(c, 2);
     }
+  }
+  for (Case c : {Case{TensorType::Q4_K, 256, 16}, Case{TensorType::Q4_K, 768, 48}, Case{TensorType::Q4_K, 512, 512}}) {
+    check_products(c, 1);
+    check_products(c, 2);
   }
 }
 

@@ -480,24 +480,45 @@ void FloatTile(int64_t nt, int64_t n, const uint8_t* w, size_t w_stride, const u
   }
 }
 
+// One row against up to kFloatSweepMax tokens in a single pass. With more
+// than kMaxActs tokens the weights are also prefetched kSweepAhead bytes
+// ahead (into the next rows, which follow contiguously): the hardware
+// prefetchers alone fell behind once each cache line carried 8+ tokens of work.
+constexpr size_t kSweepAhead = 1024;
+template <TensorType type>
+void SweepRow(int64_t nt, int64_t n, const uint8_t* w, const uint8_t* a, size_t stride, float* y, int64_t y_stride) {
+  const uint8_t* ahead = w + kSweepAhead;
+  if (nt <= kMaxActs) return FloatTile<1, type>(nt, n, w, 0, a, stride, y, y_stride, nullptr);
+  switch (nt) {
+    case 5: return DotFloatTile<1, 5, type>(n, w, 0, a, stride, y, y_stride, ahead);
+    case 6: return DotFloatTile<1, 6, type>(n, w, 0, a, stride, y, y_stride, ahead);
+    case 7: return DotFloatTile<1, 7, type>(n, w, 0, a, stride, y, y_stride, ahead);
+    case 8: return DotFloatTile<1, 8, type>(n, w, 0, a, stride, y, y_stride, ahead);
+    case 9: return DotFloatTile<1, 9, type>(n, w, 0, a, stride, y, y_stride, ahead);
+    case 10: return DotFloatTile<1, 10, type>(n, w, 0, a, stride, y, y_stride, ahead);
+    case 11: return DotFloatTile<1, 11, type>(n, w, 0, a, stride, y, y_stride, ahead);
+    default: return DotFloatTile<1, 12, type>(n, w, 0, a, stride, y, y_stride, ahead);
+  }
+}
+
 // Rows [row_begin, row_end) x all tokens of a float-weight product.
-// Up to kFloatSweep tokens (decoding, short speculative verification): one
-// row at a time, all tokens in one sweep, so the weights are one sequential
-// stream. The hardware prefetchers here follow only such streams: 4 rows read
-// side by side, or a row swept twice, ran at about half the bandwidth on
-// F32 matrices of 40 MB that miss the cache (9-10 vs 17-22 GB/s). More tokens
-// (prefill, long verification): tiles of 4 rows x 4 tokens, bound by FMAs
-// rather than bandwidth, the next tile prefetched in software. Sweeping 8
-// tokens at once was slower again on 768-wide rows (8 activation rows
-// crowd the L1 cache). Leftover rows one at a time.
-constexpr int64_t kFloatSweep = kMaxActs;
+// Few tokens (decoding, speculative verification) whose activation rows fit
+// in L1 together: one row at a time, all tokens in one sweep, so the weights
+// are one sequential stream. The hardware prefetchers here follow only such
+// streams: 4 rows read side by side, or a row swept twice, ran at about half
+// the bandwidth on F32 matrices of 40 MB that miss the cache (9-10 vs 17-22
+// GB/s), and sweeping 8 tokens of 768-wide rows (24 KiB of activations) was
+// slower again. Otherwise (prefill): tiles of 4 rows x 4 tokens, bound by
+// FMAs rather than bandwidth, the next tile prefetched in software; leftover
+// rows one at a time.
+constexpr int64_t kFloatSweepMax = 12;
+constexpr int64_t kFloatSweepBytes = 16 << 10;
 template <TensorType type>
 void FloatMatrix(int64_t n, const uint8_t* w, size_t w_stride, int64_t row_begin, int64_t row_end,
                  const uint8_t* acts, size_t act_stride, int64_t n_acts, float* y, int64_t y_stride) {
-  if (n_acts <= kFloatSweep) {
+  if (n_acts <= kMaxActs || (n_acts <= kFloatSweepMax && n_acts * n * 4 <= kFloatSweepBytes)) {
     for (int64_t o = row_begin; o < row_end; ++o) {
-      FloatTile<1, type>(n_acts, n, w + static_cast<size_t>(o) * w_stride, w_stride, acts, act_stride, y + o, y_stride,
-                         nullptr);
+      SweepRow<type>(n_acts, n, w + static_cast<size_t>(o) * w_stride, acts, act_stride, y + o, y_stride);
     }
     return;
   }

@@ -213,6 +213,31 @@ void run_groups(TensorType type, const uint8_t* packed, size_t group_bytes, int6
     }
   }
 }
+// Encodes the activations (prepare(t) for every token) and runs all row
+// groups, in one parallel region when the product is large enough: the
+// threads share the encoding (a serial encode left the other thread spinning
+// for ~20% of a 2-thread prefill), then split the groups statically.
+template <class Prepare>
+void encode_and_run(const WeightMatrix& w, const PackedActs& acts, int64_t n_tokens, float* y, int n_threads,
+                    Prepare prepare) {
+  const int64_t n_groups = w.n_out / kPackRows;
+  const size_t group_bytes = static_cast<size_t>(acts.nb) * group_block_bytes(w.type);
+  const bool parallel = n_threads > 1 && w.n_out * w.n_in * n_tokens > 32768 && n_groups > 1;
+  if (!parallel) {
+    for (int64_t t = 0; t < n_tokens; ++t) prepare(t);
+    run_groups(w.type, w.packed, group_bytes, 0, n_groups, acts, n_tokens, y, w.n_out);
+    return;
+  }
+#pragma omp parallel num_threads(n_threads)
+  {
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < n_tokens; ++t) prepare(t);
+    const int n_thr = omp_get_num_threads(), me = omp_get_thread_num();
+    run_groups(w.type, w.packed, group_bytes, n_groups * me / n_thr, n_groups * (me + 1) / n_thr, acts, n_tokens, y,
+               w.n_out);
+  }
+}
+
 void matmul_packed_q4_k(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int n_threads,
                         std::vector<uint8_t>& scratch) {
   const int64_t nb = w.n_in / kQK_K;
@@ -228,22 +253,7 @@ void matmul_packed_q4_k(const WeightMatrix& w, const float* x, int64_t n_tokens,
     }
   };
   const PackedActs acts{nullptr, nullptr, nullptr, nb, q8k, bsum32};
-  const int64_t n_groups = w.n_out / kPackRows;
-  const size_t group_bytes = static_cast<size_t>(nb) * kQ4KBlockBytes;
-  const bool parallel = n_threads > 1 && w.n_out * w.n_in * n_tokens > 32768 && n_groups > 1;
-  if (!parallel) {
-    for (int64_t t = 0; t < n_tokens; ++t) prepare(t);
-    run_groups(w.type, w.packed, group_bytes, 0, n_groups, acts, n_tokens, y, w.n_out);
-    return;
-  }
-#pragma omp parallel num_threads(n_threads)
-  {
-#pragma omp for schedule(static)
-    for (int64_t t = 0; t < n_tokens; ++t) prepare(t);
-    const int n_thr = omp_get_num_threads(), me = omp_get_thread_num();
-    run_groups(w.type, w.packed, group_bytes, n_groups * me / n_thr, n_groups * (me + 1) / n_thr, acts, n_tokens, y,
-               w.n_out);
-  }
+  encode_and_run(w, acts, n_tokens, y, n_threads, prepare);
 }
 #pragma GCC diagnostic pop
 #endif  // TANDEM_HAVE_VNNI_KERNELS
@@ -353,25 +363,7 @@ void matmul_packed(const WeightMatrix& w, const float* x, int64_t n_tokens, floa
     }
   };
   const PackedActs acts{qs, dx, corr, nb};
-  const int64_t n_groups = w.n_out / kPackRows;
-  const size_t group_bytes = static_cast<size_t>(nb) * group_block_bytes(w.type);
-  const bool parallel = n_threads > 1 && w.n_out * n_in * n_tokens > 32768 && n_groups > 1;
-  if (!parallel) {
-    for (int64_t t = 0; t < n_tokens; ++t) prepare(t);
-    run_groups(w.type, w.packed, group_bytes, 0, n_groups, acts, n_tokens, y, w.n_out);
-    return;
-  }
-  // One parallel region: the threads encode the tokens (a serial encode left
-  // the other thread spinning for ~20% of a 2-thread prefill), then split the
-  // row groups statically.
-#pragma omp parallel num_threads(n_threads)
-  {
-#pragma omp for schedule(static)
-    for (int64_t t = 0; t < n_tokens; ++t) prepare(t);
-    const int n_thr = omp_get_num_threads(), me = omp_get_thread_num();
-    run_groups(w.type, w.packed, group_bytes, n_groups * me / n_thr, n_groups * (me + 1) / n_thr, acts, n_tokens, y,
-               w.n_out);
-  }
+  encode_and_run(w, acts, n_tokens, y, n_threads, prepare);
 #else
   (void)w, (void)x, (void)n_tokens, (void)y, (void)n_threads, (void)scratch;
   throw Error("matmul_packed: no packed kernels on this architecture");

@@ -98,10 +98,14 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
   const auto* act_bytes = static_cast<const uint8_t*>(acts);
   const int64_t n_out = w.n_out;
   const bool parallel = n_threads > 1 && n_out * w.n_in * n_tokens > 32768;
+  // The threaded SIMD path shares the encoding among its threads (done
+  // serially, it left the other thread spinning for a fifth of a 2-thread
+  // prefill); every other path encodes here.
+  const bool shared_encoding = parallel && !g_reference;
+  if (encoded && !shared_encoding) {
+    for (int64_t t = 0; t < n_tokens; ++t) prepare(t);
+  }
   if (g_reference) {
-    if (encoded) {
-      for (int64_t t = 0; t < n_tokens; ++t) prepare(t);
-    }
 #pragma omp parallel for num_threads(n_threads) schedule(static) if (parallel)
     for (int64_t o = 0; o < n_out; ++o) {
       for (int64_t t = 0; t < n_tokens; ++t) {
@@ -126,16 +130,11 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
     }
   };
   if (!parallel) {  // no OpenMP region at all: small products are dominated by overhead
-    if (encoded) {
-      for (int64_t t = 0; t < n_tokens; ++t) prepare(t);
-    }
     rows(0, n_out);
     return;
   }
 #pragma omp parallel num_threads(n_threads)
   {
-    // The threads share the encoding (done serially, it left the other
-    // thread spinning for a fifth of a 2-thread prefill).
     if (encoded) {
 #pragma omp for schedule(static)
       for (int64_t t = 0; t < n_tokens; ++t) prepare(t);

@@ -465,6 +465,7 @@ void DotFloatTile(int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a
   }
 }
 
+// 1..kMaxActs tokens (longer single-row sweeps: SweepRow).
 template <int R, TensorType type>
 void FloatTile(int64_t nt, int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t stride, float* y,
                int64_t y_stride, const uint8_t* next) {
@@ -472,11 +473,7 @@ void FloatTile(int64_t nt, int64_t n, const uint8_t* w, size_t w_stride, const u
     case 1: return DotFloatTile<R, 1, type>(n, w, w_stride, a, stride, y, y_stride, next);
     case 2: return DotFloatTile<R, 2, type>(n, w, w_stride, a, stride, y, y_stride, next);
     case 3: return DotFloatTile<R, 3, type>(n, w, w_stride, a, stride, y, y_stride, next);
-    case 4: return DotFloatTile<R, 4, type>(n, w, w_stride, a, stride, y, y_stride, next);
-    case 5: return DotFloatTile<R, 5, type>(n, w, w_stride, a, stride, y, y_stride, next);
-    case 6: return DotFloatTile<R, 6, type>(n, w, w_stride, a, stride, y, y_stride, next);
-    case 7: return DotFloatTile<R, 7, type>(n, w, w_stride, a, stride, y, y_stride, next);
-    default: return DotFloatTile<R, 8, type>(n, w, w_stride, a, stride, y, y_stride, next);
+    default: return DotFloatTile<R, 4, type>(n, w, w_stride, a, stride, y, y_stride, next);
   }
 }
 

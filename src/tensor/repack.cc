@@ -34,7 +34,7 @@ constexpr size_t kQ4KQuants = kQ4KScales + 8 * kPackRows;
 constexpr size_t kQ4KBlockBytes = kQ4KQuants + kPackRows * kQK_K / 2;
 
 // Bytes of one group's block (32 elements; Q4_K: 256).
-size_t group_block_bytes(TensorType type) {
+constexpr size_t group_block_bytes(TensorType type) {
   if (type == TensorType::Q4_K) return kQ4KBlockBytes;
   return 2 * kPackRows + kPackRows * (type == TensorType::Q8_0 ? 32 : 16);
 }
@@ -51,13 +51,15 @@ bool cpu_has_vnni() {
 #endif
 }
 
-// Activations of a packed product: per token, the Q8_0 levels (n_in bytes),
-// and per block the float scale and offset * sum of the levels.
+// Activations of a packed product: the tokens' encoded blocks (Q8_0 for
+// Q8_0/Q4_0 weights, Q8_K for Q4_K), nb per token, and per block what the
+// kernels would otherwise recompute for every row group.
 struct PackedActs {
-  const int8_t* qs;
-  const float* dx;
-  const int32_t* corr;
   int64_t nb;  // blocks (Q4_K: super-blocks) per token
+  // Q8_0 / Q4_0: the blocks, their scales as float, and offset * sum of the levels.
+  const BlockQ8_0* q8 = nullptr;
+  const float* dx = nullptr;
+  const int32_t* corr = nullptr;
   // Q4_K: the tokens' Q8_K blocks and, per block, the 8 sums of 32 levels.
   const BlockQ8_K* q8k = nullptr;
   const int32_t* bsum32 = nullptr;
@@ -72,7 +74,7 @@ struct PackedActs {
 // the group's 16 outputs of token t0 + t.
 template <int NT, bool kQ4>
 TANDEM_VNNI void group_tile(const uint8_t* g, const PackedActs& a, int64_t t0, float* y, int64_t y_stride) {
-  constexpr size_t kStep = 2 * kPackRows + kPackRows * (kQ4 ? 16 : 32);
+  constexpr size_t kStep = group_block_bytes(kQ4 ? TensorType::Q4_0 : TensorType::Q8_0);
   __m512 acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
   const __m512i low = _mm512_set1_epi8(0x0F);
@@ -91,9 +93,8 @@ TANDEM_VNNI void group_tile(const uint8_t* g, const PackedActs& a, int64_t t0, f
     }
     for (int t = 0; t < NT; ++t) {
       const int64_t i = (t0 + t) * a.nb + k;
-      const int8_t* xq = a.qs + i * kBlock;
       int32_t x4[8];
-      std::memcpy(x4, xq, sizeof x4);
+      std::memcpy(x4, a.q8[i].qs, sizeof x4);
       // Two dependency chains; the first starts at -offset * sum(x).
       __m512i s0 = _mm512_set1_epi32(-a.corr[i]), s1 = _mm512_setzero_si512();
       for (int c = 0; c < 8; c += 2) {
@@ -213,6 +214,7 @@ void run_groups(TensorType type, const uint8_t* packed, size_t group_bytes, int6
     }
   }
 }
+
 // Encodes the activations (prepare(t) for every token) and runs all row
 // groups, in one parallel region when the product is large enough: the
 // threads share the encoding (a serial encode left the other thread spinning
@@ -252,7 +254,7 @@ void matmul_packed_q4_k(const WeightMatrix& w, const float* x, int64_t n_tokens,
       for (int j = 0; j < 8; ++j) bsum32[8 * i + j] = q8k[i].bsums[2 * j] + q8k[i].bsums[2 * j + 1];
     }
   };
-  const PackedActs acts{nullptr, nullptr, nullptr, nb, q8k, bsum32};
+  const PackedActs acts{.nb = nb, .q8k = q8k, .bsum32 = bsum32};
   encode_and_run(w, acts, n_tokens, y, n_threads, prepare);
 }
 #pragma GCC diagnostic pop
@@ -339,30 +341,25 @@ void matmul_packed(const WeightMatrix& w, const float* x, int64_t n_tokens, floa
   if (w.type == TensorType::Q4_K) return matmul_packed_q4_k(w, x, n_tokens, y, n_threads, scratch);
   const int64_t n_in = w.n_in, nb = n_in / kBlock;
   const int32_t offset = w.type == TensorType::Q8_0 ? 128 : 8;
-  // Scratch: levels, scales, corrections, then the encoded Q8_0 rows.
+  // Scratch: the encoded Q8_0 rows (the same encoding as the row-major path
+  // and ggml's), then per block the scale as float and the correction.
   const size_t n_blocks = static_cast<size_t>(n_tokens * nb);
-  const size_t qs_bytes = n_blocks * kBlock, dx_bytes = n_blocks * sizeof(float);
-  const size_t corr_bytes = n_blocks * sizeof(int32_t), row_q8 = row_bytes(TensorType::Q8_0, n_in);
-  scratch.resize(qs_bytes + dx_bytes + corr_bytes + row_q8 * static_cast<size_t>(n_tokens));
-  auto* qs = reinterpret_cast<int8_t*>(scratch.data());
-  auto* dx = reinterpret_cast<float*>(scratch.data() + qs_bytes);
-  auto* corr = reinterpret_cast<int32_t*>(scratch.data() + qs_bytes + dx_bytes);
-  const size_t enc_stride = row_q8;
-  // One encoded Q8_0 row per token: the same encoding as the row-major path
-  // (and ggml's), then levels, scales and corrections split out.
+  const size_t q8_bytes = static_cast<size_t>(n_tokens) * row_bytes(TensorType::Q8_0, n_in);
+  const size_t dx_bytes = n_blocks * sizeof(float);
+  scratch.resize(q8_bytes + dx_bytes + n_blocks * sizeof(int32_t));
+  auto* q8 = reinterpret_cast<BlockQ8_0*>(scratch.data());
+  auto* dx = reinterpret_cast<float*>(scratch.data() + q8_bytes);
+  auto* corr = reinterpret_cast<int32_t*>(scratch.data() + q8_bytes + dx_bytes);
   auto prepare = [&](int64_t t) {
-    auto* enc = reinterpret_cast<BlockQ8_0*>(scratch.data() + qs_bytes + dx_bytes + corr_bytes + t * enc_stride);
-    encode_activations(TensorType::Q8_0, x + t * n_in, enc, n_in);
-    for (int64_t k = 0; k < nb; ++k) {
-      const size_t i = static_cast<size_t>(t * nb + k);
-      std::memcpy(qs + i * kBlock, enc[k].qs, kBlock);
-      dx[i] = fp16_to_fp32(enc[k].d);
+    encode_activations(TensorType::Q8_0, x + t * n_in, q8 + t * nb, n_in);
+    for (int64_t i = t * nb; i < (t + 1) * nb; ++i) {
+      dx[i] = fp16_to_fp32(q8[i].d);
       int32_t sum = 0;
-      for (int j = 0; j < kBlock; ++j) sum += enc[k].qs[j];
+      for (int j = 0; j < kBlock; ++j) sum += q8[i].qs[j];
       corr[i] = offset * sum;
     }
   };
-  const PackedActs acts{qs, dx, corr, nb};
+  const PackedActs acts{.nb = nb, .q8 = q8, .dx = dx, .corr = corr};
   encode_and_run(w, acts, n_tokens, y, n_threads, prepare);
 #else
   (void)w, (void)x, (void)n_tokens, (void)y, (void)n_threads, (void)scratch;

@@ -33,11 +33,11 @@ constexpr uint64_t arith_heldout_seed(uint64_t train_seed) { return train_seed +
 // Prompt/completion rendering used for training and evaluation:
 //   prompt "Question: <question>\nAnswer:"   completion " <solution>"
 std::string arith_prompt(const ArithProblem& p);
+std::string arith_completion(const ArithProblem& p);
 
 // Tokens a model gets to write a solution of this difficulty when scored or
 // distilled (room for the steps and the "#### N" line in tandem's vocabularies).
 inline int arith_answer_tokens(int difficulty) { return 24 + 16 * difficulty; }
-std::string arith_completion(const ArithProblem& p);
 
 // The integer after the first "####" in `text` (GSM8K style: commas ignored),
 // or nullopt when there is none.

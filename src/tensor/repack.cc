@@ -344,7 +344,9 @@ void matmul_packed(const WeightMatrix& w, const float* x, int64_t n_tokens, floa
   // Scratch: the encoded Q8_0 rows (the same encoding as the row-major path
   // and ggml's), then per block the scale as float and the correction.
   const size_t n_blocks = static_cast<size_t>(n_tokens * nb);
-  const size_t q8_bytes = static_cast<size_t>(n_tokens) * row_bytes(TensorType::Q8_0, n_in);
+  // Q8_0 blocks are 34 bytes, so the float array after them starts at the
+  // next 64-byte boundary rather than wherever the last block ends.
+  const size_t q8_bytes = (static_cast<size_t>(n_tokens) * row_bytes(TensorType::Q8_0, n_in) + 63) & ~size_t{63};
   const size_t dx_bytes = n_blocks * sizeof(float);
   scratch.resize(q8_bytes + dx_bytes + n_blocks * sizeof(int32_t));
   auto* q8 = reinterpret_cast<BlockQ8_0*>(scratch.data());

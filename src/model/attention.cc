@@ -92,7 +92,7 @@ void attend_reference(const float* q, const float* keys, size_t key_stride, cons
     for (int64_t i = 0; i < hd_k; ++i) s += q[i] * k[i];
     scores[p] = s * scale;
   }
-  softmax(scores, n_pos);
+  softmax_reference(scores, n_pos);
   for (int64_t i = 0; i < hd_v; ++i) out[i] = 0.0f;
   for (int64_t p = 0; p < n_pos; ++p) {
     const float* v = values + static_cast<size_t>(p) * value_stride;

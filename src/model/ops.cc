@@ -8,7 +8,7 @@
 
 namespace tandem::ops {
 
-void rms_norm(const float* x, const float* weight, float* out, int64_t n, float eps) {
+void rms_norm_reference(const float* x, const float* weight, float* out, int64_t n, float eps) {
   // As ggml_compute_forward_rms_norm_f32: each square is rounded to float,
   // then summed in double. Summing exact squares moves the scale by an ulp
   // now and then, which flips exact rounding ties when the activations are
@@ -24,8 +24,8 @@ void rms_norm(const float* x, const float* weight, float* out, int64_t n, float 
   }
 }
 
-void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
-          float freq_scale, RopeStyle style) {
+void rope_reference(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
+                    float freq_scale, RopeStyle style) {
   // theta_i = pos * base^(-2i/n_rot), computed by repeated multiplication in
   // float exactly as ggml builds its rope cache, so angles agree bit for bit.
   const float theta_scale = std::pow(freq_base, -2.0f / static_cast<float>(n_rot));
@@ -73,7 +73,7 @@ float gelu(float x) {
   return fp16_to_fp32(gelu_table()[fp32_to_fp16(x)]);
 }
 
-void softmax(float* x, int64_t n) {
+void softmax_reference(float* x, int64_t n) {
   float max = -INFINITY;
   for (int64_t i = 0; i < n; ++i) max = std::max(max, x[i]);
   double sum = 0.0;
@@ -85,7 +85,7 @@ void softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
-void gated_activation(float* gate, const float* up, int64_t n, FfnActivation act) {
+void gated_activation_reference(float* gate, const float* up, int64_t n, FfnActivation act) {
   if (act == FfnActivation::kSilu) {
     for (int64_t i = 0; i < n; ++i) {
       const float g = gate[i];

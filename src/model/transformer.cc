@@ -311,10 +311,13 @@ void Transformer::Impl::forward(std::span<SequenceInput> batch) {
 
   const float attn_scale = 1.0f / std::sqrt(static_cast<float>(hd_k));
   const bool use_reference = reference_kernels();
+  const auto rms_norm = use_reference ? ops::rms_norm_reference : ops::rms_norm;
+  const auto rope = use_reference ? ops::rope_reference : ops::rope;
+  const auto gated_activation = use_reference ? ops::gated_activation_reference : ops::gated_activation;
   for (int64_t l = 0; l < c.n_layer; ++l) {
     const LayerWeights& L = layers[static_cast<size_t>(l)];
     for (int64_t t = 0; t < T; ++t) {
-      ops::rms_norm(w.x.data() + t * n_embd, L.attn_norm, w.xn.data() + t * n_embd, n_embd, c.norm_eps);
+      rms_norm(w.x.data() + t * n_embd, L.attn_norm, w.xn.data() + t * n_embd, n_embd, c.norm_eps);
     }
     if (arch->fused_qkv) {
       const int64_t n = q_dim + k_dim + v_dim;
@@ -340,12 +343,12 @@ void Transformer::Impl::forward(std::span<SequenceInput> batch) {
         ops::add(v, L.bv, v_dim);
       }
       if (L.q_norm) {
-        for (int64_t h = 0; h < c.n_head; ++h) ops::rms_norm(q + h * hd_k, L.q_norm, q + h * hd_k, hd_k, c.norm_eps);
-        for (int64_t h = 0; h < c.n_head_kv; ++h) ops::rms_norm(k + h * hd_k, L.k_norm, k + h * hd_k, hd_k, c.norm_eps);
+        for (int64_t h = 0; h < c.n_head; ++h) rms_norm(q + h * hd_k, L.q_norm, q + h * hd_k, hd_k, c.norm_eps);
+        for (int64_t h = 0; h < c.n_head_kv; ++h) rms_norm(k + h * hd_k, L.k_norm, k + h * hd_k, hd_k, c.norm_eps);
       }
       const int64_t pos = pos_of[static_cast<size_t>(t)];
-      ops::rope(q, c.n_head, hd_k, c.n_rot, pos, c.rope_freq_base, c.rope_freq_scale, arch->rope);
-      ops::rope(k, c.n_head_kv, hd_k, c.n_rot, pos, c.rope_freq_base, c.rope_freq_scale, arch->rope);
+      rope(q, c.n_head, hd_k, c.n_rot, pos, c.rope_freq_base, c.rope_freq_scale, arch->rope);
+      rope(k, c.n_head_kv, hd_k, c.n_rot, pos, c.rope_freq_base, c.rope_freq_scale, arch->rope);
       KvCache& cache = *batch[static_cast<size_t>(seq_of[static_cast<size_t>(t)])].cache;
       std::copy_n(k, k_dim, cache.keys(l, pos));
       std::copy_n(v, v_dim, cache.values(l, pos));
@@ -372,7 +375,7 @@ void Transformer::Impl::forward(std::span<SequenceInput> batch) {
 
     // Feed-forward.
     for (int64_t t = 0; t < T; ++t) {
-      ops::rms_norm(w.x.data() + t * n_embd, L.ffn_norm, w.xn.data() + t * n_embd, n_embd, c.norm_eps);
+      rms_norm(w.x.data() + t * n_embd, L.ffn_norm, w.xn.data() + t * n_embd, n_embd, c.norm_eps);
     }
     if (arch->fused_gate_up) {
       matmul(L.w_up, w.xn.data(), T, w.gate.data(), n_threads, w.scratch);
@@ -388,7 +391,7 @@ void Transformer::Impl::forward(std::span<SequenceInput> batch) {
       matmul(L.w_gate, w.xn.data(), T, w.gate.data(), n_threads, w.scratch);
       matmul(L.w_up, w.xn.data(), T, w.up.data(), n_threads, w.scratch);
     }
-    ops::gated_activation(w.gate.data(), w.up.data(), T * c.n_ff, arch->activation);
+    gated_activation(w.gate.data(), w.up.data(), T * c.n_ff, arch->activation);
     matmul(L.w_down, w.gate.data(), T, w.tmp.data(), n_threads, w.scratch);
     ops::add(w.x.data(), w.tmp.data(), T * n_embd);
   }
@@ -403,7 +406,7 @@ void Transformer::Impl::forward(std::span<SequenceInput> batch) {
       const int64_t rows = t0 + n - first;
       w.grow(w.last_rows, static_cast<size_t>(rows * n_embd));
       for (int64_t r = 0; r < rows; ++r) {
-        ops::rms_norm(w.x.data() + (first + r) * n_embd, output_norm, w.last_rows.data() + r * n_embd, n_embd,
+        rms_norm(w.x.data() + (first + r) * n_embd, output_norm, w.last_rows.data() + r * n_embd, n_embd,
                       c.norm_eps);
       }
       s.out->resize(static_cast<size_t>(rows * c.n_vocab));

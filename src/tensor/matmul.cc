@@ -70,10 +70,11 @@ void matmul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
             std::vector<uint8_t>& scratch) {
   if (w.packed != nullptr && !g_reference) return matmul_packed(w, x, n_tokens, y, n_threads, scratch);
   const TensorType act = activation_type(w.type);
-  // F16 / BF16 weights with several tokens: round the activations to the
-  // weight type as usual, then widen them back to F32 once (exact), so the
-  // kernel converts only the weights (kernels::dot_matrix with widened = true).
-  const bool widened = !g_reference && (act == TensorType::F16 || act == TensorType::BF16) && n_tokens > 1;
+  // F16 / BF16 weights: round the activations to the weight type as usual,
+  // then widen them back to F32 once (exact), so the kernel converts only the
+  // weights (kernels::dot_matrix with widened = true). Same values as the
+  // encoded rows; for a single token it saves one conversion per weight vector.
+  const bool widened = !g_reference && (act == TensorType::F16 || act == TensorType::BF16);
   const size_t act_stride = widened ? static_cast<size_t>(w.n_in) * sizeof(float) : row_bytes(act, w.n_in);
   const void* acts = x;
   // Activation row t in the kernels' input format (nothing to do for F32).

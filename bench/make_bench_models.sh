@@ -4,8 +4,9 @@
 #   llama-125m-{f16,q8_0,q4_0}.gguf  n_embd 768, 12 layers, 12 heads, 4 KV heads,
 #                                    n_ff 2048, 32k llama-spm vocab (124.7M params)
 #   llama-125m-q4_k-pure.gguf        only with LLAMA_BIN_DIR (needs llama-quantize)
-#   llama-500m-{q8_0,q4_0}.gguf      n_embd 1536, 16 layers, 12 heads (head_dim 128),
+#   llama-500m-{f16,q8_0,q4_0}.gguf  n_embd 1536, 16 layers, 12 heads (head_dim 128),
 #                                    4 KV heads, n_ff 4096 (~0.5B params)
+#   llama-500m-q4_k-pure.gguf        only with LLAMA_BIN_DIR
 # Existing files are kept (delete them to regenerate). The generator is pure
 # Python: expect tens of seconds per 125M file and a few minutes per 0.5B file.
 #
@@ -41,18 +42,24 @@ make() {  # make NAME TYPE SHAPE...
 s125=(--n-embd 768 --n-layer 12 --n-head 12 --n-head-kv 4 --n-ff 2048)
 for t in f16 q8_0 q4_0; do make "llama-125m-$t.gguf" "$t" "${s125[@]}"; done
 
-if [[ -n $bin ]]; then
-  make llama-125m-f32.gguf f32 "${s125[@]}"
-  if [[ ! -f $out/llama-125m-q4_k-pure.gguf ]]; then
-    "$bin/llama-quantize" --pure "$out/llama-125m-f32.gguf" "$out/llama-125m-q4_k-pure.gguf" Q4_K 1 >/dev/null 2>&1 \
+q4_k() {  # q4_k SIZE SHAPE...: F32 file, then llama-quantize --pure to Q4_K (every matrix Q4_K)
+  local size=$1
+  shift
+  if [[ -z $bin ]]; then
+    echo "note: no LLAMA_BIN_DIR given: skipping llama-$size-q4_k-pure.gguf (it needs llama-quantize)"
+    return
+  fi
+  make "llama-$size-f32.gguf" f32 "$@"
+  if [[ ! -f $out/llama-$size-q4_k-pure.gguf ]]; then
+    "$bin/llama-quantize" --pure "$out/llama-$size-f32.gguf" "$out/llama-$size-q4_k-pure.gguf" Q4_K 1 >/dev/null 2>&1 \
       || { echo "error: llama-quantize failed" >&2; exit 1; }
   fi
-  echo "wrote $out/llama-125m-q4_k-pure.gguf"
-else
-  echo "note: no LLAMA_BIN_DIR given: skipping the Q4_K model (it needs llama-quantize)"
-fi
+  echo "wrote $out/llama-$size-q4_k-pure.gguf"
+}
+q4_k 125m "${s125[@]}"
 
 if [[ $big == 1 ]]; then
   s500=(--n-embd 1536 --n-layer 16 --n-head 12 --n-head-kv 4 --n-ff 4096)
-  for t in q8_0 q4_0; do make "llama-500m-$t.gguf" "$t" "${s500[@]}"; done
+  for t in f16 q8_0 q4_0; do make "llama-500m-$t.gguf" "$t" "${s500[@]}"; done
+  q4_k 500m "${s500[@]}"
 fi

@@ -7,6 +7,12 @@ each tandem/llama.cpp ratio comes from measurements taken minutes apart on the
 same machine state. Peak RSS of each process is read from the kernel
 (os.wait4's rusage), so both are measured the same way.
 
+On a shared or noisy machine pass --rounds K: the back-to-back pair is then
+run K times per (model, threads), alternating the engines, and the table shows
+each engine's median over the rounds and the median of the K per-round ratios
+(each from two runs taken seconds apart), which a burst of other work in one
+round does not move.
+
 Needs only the Python standard library. llama.cpp is never built here: pass
 the bin/ folder of an existing build (see bench/README.md).
 
@@ -16,6 +22,7 @@ the bin/ folder of an existing build (see bench/README.md).
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,6 +80,25 @@ def llama_results(llama_bin, model, threads, args):
     return res, rss, commit
 
 
+def summarize(model, threads, rounds):
+    """One table row from the rounds of a (model, threads): per engine and test
+    the round with the median mean; the median of the per-round ratios; the
+    largest peak RSS seen."""
+    row = {"model": model, "threads": threads, "tandem": {}, "llama": {}, "ratio": {}, "rounds": rounds,
+           "tandem_peak_rss": max(r["tandem_peak_rss"] for r in rounds),
+           "llama_peak_rss": max(r["llama_peak_rss"] for r in rounds)}
+    for test in ("pp", "tg"):
+        for engine in ("tandem", "llama"):
+            vals = sorted((r[engine][test] for r in rounds if test in r[engine]), key=lambda v: v[0])
+            if vals:
+                row[engine][test] = vals[(len(vals) - 1) // 2]
+        ratios = [r["tandem"][test][0] / r["llama"][test][0] for r in rounds
+                  if test in r["tandem"] and test in r["llama"] and r["llama"][test][0] > 0]
+        if ratios:
+            row["ratio"][test] = statistics.median(ratios)
+    return row
+
+
 def fmt_ts(v):
     return f"{v[0]:.1f} ± {v[1]:.1f}" if v else "-"
 
@@ -86,6 +112,8 @@ def main():
     ap.add_argument("-p", type=int, default=128, help="prompt tokens (default 128)")
     ap.add_argument("-n", type=int, default=64, help="generated tokens (default 64)")
     ap.add_argument("-r", type=int, default=3, help="repetitions (default 3)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="back-to-back pairs per (model, threads); medians over them (default 1)")
     ap.add_argument("--llama-extra", default="", help="extra llama-bench arguments, e.g. \"--no-repack 1\"")
     ap.add_argument("--json-out", help="also write all measurements to this JSON file")
     args = ap.parse_args()
@@ -104,28 +132,30 @@ def main():
         for t in threads:
             # tandem first, then llama.cpp, for each (model, threads): the pair
             # shares the machine state as closely as two processes can.
-            tr, trss = tandem_results(args.tandem, model, t, args)
-            lr, lrss, commit = llama_results(args.llama_bin, model, t, args)
-            row = {"model": os.path.basename(model), "threads": t, "tandem": tr, "llama": lr,
-                   "tandem_peak_rss": trss, "llama_peak_rss": lrss}
-            rows.append(row)
-            print(f"measured {row['model']} t={t}", file=sys.stderr, flush=True)
-
+            rounds = []
+            for k in range(max(1, args.rounds)):
+                tr, trss = tandem_results(args.tandem, model, t, args)
+                lr, lrss, commit = llama_results(args.llama_bin, model, t, args)
+                rounds.append({"tandem": tr, "llama": lr, "tandem_peak_rss": trss, "llama_peak_rss": lrss})
+                print(f"measured {os.path.basename(model)} t={t} round {k + 1}", file=sys.stderr, flush=True)
+            rows.append(summarize(os.path.basename(model), t, rounds))
     pp, tg = f"pp{args.p}", f"tg{args.n}"
-    print(f"tandem vs llama.cpp (build {commit}); -p {args.p} -n {args.n} -r {args.r}; t/s mean ± sd")
+    how = "t/s mean ± sd" if args.rounds <= 1 else f"t/s: median over {args.rounds} rounds of the mean (± its sd); ratio: median of the rounds' ratios"
+    print(f"tandem vs llama.cpp (build {commit}); -p {args.p} -n {args.n} -r {args.r}; {how}")
     print(f"| model | threads | tandem {pp} | llama.cpp {pp} | ratio {pp} | tandem {tg} | llama.cpp {tg} | "
           f"ratio {tg} | tandem peak RSS MiB | llama.cpp peak RSS MiB |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         def ratio(test):
-            a, b = r["tandem"].get(test), r["llama"].get(test)
-            return f"{a[0] / b[0]:.2f}" if a and b and b[0] > 0 else "-"
+            v = r["ratio"].get(test)
+            return f"{v:.2f}" if v is not None else "-"
         print(f"| {r['model']} | {r['threads']} | {fmt_ts(r['tandem'].get('pp'))} | {fmt_ts(r['llama'].get('pp'))} | "
               f"{ratio('pp')} | {fmt_ts(r['tandem'].get('tg'))} | {fmt_ts(r['llama'].get('tg'))} | {ratio('tg')} | "
               f"{r['tandem_peak_rss'] / 2**20:.0f} | {r['llama_peak_rss'] / 2**20:.0f} |")
     if args.json_out:
         with open(args.json_out, "w") as f:
-            json.dump({"commit": commit, "p": args.p, "n": args.n, "r": args.r, "rows": rows}, f, indent=1)
+            json.dump({"commit": commit, "p": args.p, "n": args.n, "r": args.r, "rounds": args.rounds, "rows": rows}, f,
+                      indent=1)
 
 
 if __name__ == "__main__":

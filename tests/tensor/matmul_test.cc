@@ -202,31 +202,35 @@ TEST(VecDot, UnsupportedTypesThrow) {
 
 // matmul computes y[t * n_out + o] = vec_dot(row o, encoded x_t): the same
 // computation per output, so the results must be bit-identical to calling
-// vec_dot directly, for any number of threads.
+// vec_dot directly, for any number of threads. 5 tokens take the float
+// kernels' single-row sweeps, 40 their prefill tiles (67 rows: whole tiles
+// plus leftover rows in every thread's share).
 TEST(Matmul, EqualsPerRowVecDotForAnyThreadCount) {
   std::mt19937 rng(4);
   for (TensorType type : {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0}) {
-    SCOPED_TRACE(type_name(type));
-    const int64_t n_in = 256, n_out = 67, n_tokens = 5;
-    std::vector<uint8_t> wbytes;
-    for (int64_t o = 0; o < n_out; ++o) {
-      auto row = encode(type, randn(rng, n_in));
-      wbytes.insert(wbytes.end(), row.begin(), row.end());
-    }
-    WeightMatrix w{type, n_in, n_out, wbytes.data()};
-    std::vector<float> x = randn(rng, n_in * n_tokens);
-    std::vector<uint8_t> scratch;
-    std::vector<float> y1(static_cast<size_t>(n_out * n_tokens)), y4(y1.size());
-    matmul(w, x.data(), n_tokens, y1.data(), 1, scratch);
-    matmul(w, x.data(), n_tokens, y4.data(), 4, scratch);
-    ASSERT_EQ(0, std::memcmp(y1.data(), y4.data(), y1.size() * 4));
-    for (int64_t t = 0; t < n_tokens; ++t) {
-      std::vector<float> xt(x.begin() + t * n_in, x.begin() + (t + 1) * n_in);
-      std::vector<uint8_t> a(row_bytes(activation_type(type), n_in));
-      encode_activations_reference(activation_type(type), xt.data(), a.data(), n_in);
+    for (int64_t n_tokens : {5, 40}) {
+      SCOPED_TRACE(std::string(type_name(type)) + " tokens " + std::to_string(n_tokens));
+      const int64_t n_in = 256, n_out = 67;
+      std::vector<uint8_t> wbytes;
       for (int64_t o = 0; o < n_out; ++o) {
-        float want = vec_dot(type, n_in, w.row(o), a.data());
-        ASSERT_EQ(float_to_bits(y1[t * n_out + o]), float_to_bits(want)) << "t " << t << " o " << o;
+        auto row = encode(type, randn(rng, n_in));
+        wbytes.insert(wbytes.end(), row.begin(), row.end());
+      }
+      WeightMatrix w{type, n_in, n_out, wbytes.data()};
+      std::vector<float> x = randn(rng, n_in * n_tokens);
+      std::vector<uint8_t> scratch;
+      std::vector<float> y1(static_cast<size_t>(n_out * n_tokens)), y4(y1.size());
+      matmul(w, x.data(), n_tokens, y1.data(), 1, scratch);
+      matmul(w, x.data(), n_tokens, y4.data(), 4, scratch);
+      ASSERT_EQ(0, std::memcmp(y1.data(), y4.data(), y1.size() * 4));
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        std::vector<float> xt(x.begin() + t * n_in, x.begin() + (t + 1) * n_in);
+        std::vector<uint8_t> a(row_bytes(activation_type(type), n_in));
+        encode_activations_reference(activation_type(type), xt.data(), a.data(), n_in);
+        for (int64_t o = 0; o < n_out; ++o) {
+          float want = vec_dot(type, n_in, w.row(o), a.data());
+          ASSERT_EQ(float_to_bits(y1[t * n_out + o]), float_to_bits(want)) << "t " << t << " o " << o;
+        }
       }
     }
   }

@@ -1,9 +1,13 @@
 // Helpers shared by the tests: where the fixtures live, reading files and JSON.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "tensor/kernels.h"
 
 namespace tandem::testing {
 
@@ -33,5 +37,21 @@ std::string shell_quote(const std::string& s);
 
 // Runs a shell command, capturing stdout and stderr.
 CommandResult run_command(const std::string& command);
+
+// Runs check() once on every instruction set compiled in and supported here
+// (AVX-512, AVX2, SSE4, SSSE3, scalar), not only the one dispatch would
+// pick, with the target's name in failure messages; then restores the
+// default dispatch.
+template <class Check>
+void on_every_target(Check check) {
+  const auto targets = kernels::available_targets();
+  EXPECT_GE(targets.size(), 2u);
+  for (int64_t target : targets) {
+    kernels::restrict_to_target(target);
+    SCOPED_TRACE(kernels::target_name());
+    check();
+  }
+  kernels::restrict_to_target(0);
+}
 
 }  // namespace tandem::testing

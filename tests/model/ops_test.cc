@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "tensor/kernels.h"
+#include "test_util.h"
 
 namespace tandem::ops {
 namespace {
@@ -24,21 +24,8 @@ std::vector<float> random_values(std::mt19937& rng, int64_t n, float scale) {
   return v;
 }
 
-// Runs check() once per instruction set, then restores the default dispatch.
-template <class Check>
-void on_every_target(Check check) {
-  const auto targets = kernels::available_targets();
-  ASSERT_FALSE(targets.empty());
-  for (int64_t target : targets) {
-    kernels::restrict_to_target(target);
-    SCOPED_TRACE(kernels::target_name());
-    check();
-  }
-  kernels::restrict_to_target(0);
-}
-
 TEST(Ops, RmsNormMatchesDoublePrecisionAndReference) {
-  on_every_target([] {
+  testing::on_every_target([] {
     std::mt19937 rng(1);
     for (int64_t n : kLengths) {
       for (float scale : {1e-3f, 1.0f, 300.0f}) {
@@ -74,7 +61,7 @@ TEST(Ops, RmsNormInPlace) {
 }
 
 TEST(Ops, SoftmaxMatchesDoublePrecision) {
-  on_every_target([] {
+  testing::on_every_target([] {
     std::mt19937 rng(3);
     for (int64_t n : kLengths) {
       for (float scale : {0.1f, 5.0f, 40.0f}) {
@@ -108,7 +95,7 @@ TEST(Ops, SoftmaxMatchesDoublePrecision) {
 }
 
 TEST(Ops, SiluGateMatchesDoublePrecision) {
-  on_every_target([] {
+  testing::on_every_target([] {
     std::mt19937 rng(4);
     for (int64_t n : kLengths) {
       for (float scale : {1.0f, 30.0f}) {
@@ -143,7 +130,7 @@ TEST(Ops, GeluGateIsTheReference) {
 }
 
 TEST(Ops, RopeMatchesTheRotationInDoublePrecision) {
-  on_every_target([] {
+  testing::on_every_target([] {
     std::mt19937 rng(6);
     struct Shape {
       int64_t n_heads, head_dim, n_rot;

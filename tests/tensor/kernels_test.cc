@@ -11,6 +11,7 @@
 #include "tensor/kernels.h"
 #include "tensor/matmul.h"
 #include "tensor/quant.h"
+#include "test_util.h"
 
 namespace tandem {
 namespace {
@@ -101,27 +102,10 @@ void check_encode() {
   }
 }
 
-// Every instruction set compiled in and supported here (AVX-512, AVX2, SSE4,
-// SSSE3, scalar), not only the one dispatch would pick.
-TEST(Kernels, DotRowsMatchReferenceOnEveryTarget) {
-  const auto targets = kernels::available_targets();
-  EXPECT_GE(targets.size(), 2u);
-  for (int64_t target : targets) {
-    kernels::restrict_to_target(target);
-    SCOPED_TRACE(kernels::target_name());
-    check_dot_rows();
-  }
-  kernels::restrict_to_target(0);
-}
+// On every instruction set compiled in and supported here.
+TEST(Kernels, DotRowsMatchReferenceOnEveryTarget) { testing::on_every_target(check_dot_rows); }
 
-TEST(Kernels, EncodeIsBitExactOnEveryTarget) {
-  for (int64_t target : kernels::available_targets()) {
-    kernels::restrict_to_target(target);
-    SCOPED_TRACE(kernels::target_name());
-    check_encode();
-  }
-  kernels::restrict_to_target(0);
-}
+TEST(Kernels, EncodeIsBitExactOnEveryTarget) { testing::on_every_target(check_encode); }
 
 // round_to_half against the scalar fp32 -> fp16 -> fp32 round trip, bit for
 // bit: ties (halfway between two F16 values), subnormals, overflow to inf,
@@ -132,9 +116,7 @@ TEST(Kernels, RoundToHalfIsBitExactOnEveryTarget) {
                   3 * 0x1p-26f, 65504.0f, 65519.0f, 65520.0f, -1e9f, INFINITY, -INFINITY, NAN, 6.1e-5f, 5.9e-5f}) {
     x.push_back(v);
   }
-  for (int64_t target : kernels::available_targets()) {
-    kernels::restrict_to_target(target);
-    SCOPED_TRACE(kernels::target_name());
+  testing::on_every_target([&] {
     for (size_t n : {x.size(), size_t{7}, size_t{33}}) {
       std::vector<float> got(n);
       kernels::round_to_half(x.data() + (x.size() - n), got.data(), static_cast<int64_t>(n));
@@ -148,8 +130,7 @@ TEST(Kernels, RoundToHalfIsBitExactOnEveryTarget) {
         }
       }
     }
-  }
-  kernels::restrict_to_target(0);
+  });
 }
 
 TEST(Kernels, MatmulMatchesReferenceForPrefillAndDecode) {

@@ -24,16 +24,24 @@ void rms_norm_reference(const float* x, const float* weight, float* out, int64_t
   }
 }
 
+RopeAngles::RopeAngles(int64_t n_rot, int64_t pos, float freq_base, float freq_scale)
+    : theta_(static_cast<float>(pos)),
+      theta_scale_(std::pow(freq_base, -2.0f / static_cast<float>(n_rot))),
+      freq_scale_(freq_scale) {}
+
+void RopeAngles::next(float* cos, float* sin) {
+  *cos = std::cos(theta_ * freq_scale_);
+  *sin = std::sin(theta_ * freq_scale_);
+  theta_ *= theta_scale_;
+}
+
 void rope_reference(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
                     float freq_scale, RopeStyle style) {
-  // theta_i = pos * base^(-2i/n_rot), computed by repeated multiplication in
-  // float exactly as ggml builds its rope cache, so angles agree bit for bit.
-  const float theta_scale = std::pow(freq_base, -2.0f / static_cast<float>(n_rot));
+  RopeAngles angles(n_rot, pos, freq_base, freq_scale);
   const int64_t half = n_rot / 2;
-  float theta = static_cast<float>(pos);
   for (int64_t i = 0; i < half; ++i) {
-    const float c = std::cos(theta * freq_scale), s = std::sin(theta * freq_scale);
-    theta *= theta_scale;
+    float c, s;
+    angles.next(&c, &s);
     const int64_t a = style == RopeStyle::kNormal ? 2 * i : i;
     const int64_t b = style == RopeStyle::kNormal ? 2 * i + 1 : i + half;
     for (int64_t h = 0; h < n_heads; ++h) {

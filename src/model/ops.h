@@ -23,11 +23,23 @@ void rms_norm(const float* x, const float* weight, float* out, int64_t n, float 
 void rms_norm_reference(const float* x, const float* weight, float* out, int64_t n, float eps);
 
 // Rotates the first n_rot dims of each of n_heads heads (head_dim apart) for
-// position `pos`, as llama.cpp's rope with the given style. The angles are
-// built by repeated multiplication in float as ggml's rope cache is, so both
-// versions rotate by bit-identical sines and cosines.
+// position `pos`, as llama.cpp's rope with the given style. Both versions
+// rotate by the sines and cosines of RopeAngles below.
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
           float freq_scale, RopeStyle style);
+
+// The angles both rope versions rotate by, in order i = 0, 1, ...:
+// theta_i = pos * base^(-2i/n_rot), by repeated multiplication in float as
+// ggml builds its rope cache, so the angles agree with it bit for bit.
+class RopeAngles {
+ public:
+  RopeAngles(int64_t n_rot, int64_t pos, float freq_base, float freq_scale);
+  // cos and sin of theta_i * freq_scale for the next i.
+  void next(float* cos, float* sin);
+
+ private:
+  float theta_, theta_scale_, freq_scale_;
+};
 void rope_reference(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float freq_base,
                     float freq_scale, RopeStyle style);
 

@@ -179,15 +179,9 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t po
   constexpr int64_t kMaxHalf = 512;
   const int64_t half = n_rot / 2;
   if (half > kMaxHalf) return rope_reference(x, n_heads, head_dim, n_rot, pos, freq_base, freq_scale, style);
-  // The angles exactly as rope_reference builds them (see there).
   float cos[kMaxHalf], sin[kMaxHalf];
-  const float theta_scale = std::pow(freq_base, -2.0f / static_cast<float>(n_rot));
-  float theta = static_cast<float>(pos);
-  for (int64_t i = 0; i < half; ++i) {
-    cos[i] = std::cos(theta * freq_scale);
-    sin[i] = std::sin(theta * freq_scale);
-    theta *= theta_scale;
-  }
+  RopeAngles angles(n_rot, pos, freq_base, freq_scale);
+  for (int64_t i = 0; i < half; ++i) angles.next(&cos[i], &sin[i]);
   const bool interleaved = style == RopeStyle::kNormal;
   for (int64_t h = 0; h < n_heads; ++h) HWY_DYNAMIC_DISPATCH(RopeHead)(x + h * head_dim, cos, sin, half, interleaved);
 }

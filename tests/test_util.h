@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,14 @@ std::string shell_quote(const std::string& s);
 
 // Runs a shell command, capturing stdout and stderr.
 CommandResult run_command(const std::string& command);
+
+// n floats drawn from N(0, scale^2).
+inline std::vector<float> normal_floats(std::mt19937& rng, int64_t n, float scale) {
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (float& v : x) v = dist(rng);
+  return x;
+}
 
 // Runs check() once on every instruction set compiled in and supported here
 // (AVX-512, AVX2, SSE4, SSSE3, scalar), not only the one dispatch would

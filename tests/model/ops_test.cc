@@ -17,19 +17,12 @@ namespace {
 
 const std::vector<int64_t> kLengths = {1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 100, 768, 2049};
 
-std::vector<float> random_values(std::mt19937& rng, int64_t n, float scale) {
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = normal(rng);
-  return v;
-}
-
 TEST(Ops, RmsNormMatchesDoublePrecisionAndReference) {
   testing::on_every_target([] {
     std::mt19937 rng(1);
     for (int64_t n : kLengths) {
       for (float scale : {1e-3f, 1.0f, 300.0f}) {
-        const auto x = random_values(rng, n, scale), weight = random_values(rng, n, 1.0f);
+        const auto x = testing::normal_floats(rng, n, scale), weight = testing::normal_floats(rng, n, 1.0f);
         for (bool with_weight : {false, true}) {
           const float* w = with_weight ? weight.data() : nullptr;
           std::vector<float> got(x.size()), ref(x.size());
@@ -53,7 +46,7 @@ TEST(Ops, RmsNormMatchesDoublePrecisionAndReference) {
 
 TEST(Ops, RmsNormInPlace) {
   std::mt19937 rng(2);
-  auto x = random_values(rng, 100, 2.0f);
+  auto x = testing::normal_floats(rng, 100, 2.0f);
   std::vector<float> want(x.size());
   rms_norm(x.data(), nullptr, want.data(), 100, 1e-6f);
   rms_norm(x.data(), nullptr, x.data(), 100, 1e-6f);
@@ -65,7 +58,7 @@ TEST(Ops, SoftmaxMatchesDoublePrecision) {
     std::mt19937 rng(3);
     for (int64_t n : kLengths) {
       for (float scale : {0.1f, 5.0f, 40.0f}) {
-        auto x = random_values(rng, n, scale);
+        auto x = testing::normal_floats(rng, n, scale);
         if (n > 4) x[2] = -INFINITY;  // a masked entry
         std::vector<double> want(x.size());
         double mx = -INFINITY, sum = 0;
@@ -99,8 +92,8 @@ TEST(Ops, SiluGateMatchesDoublePrecision) {
     std::mt19937 rng(4);
     for (int64_t n : kLengths) {
       for (float scale : {1.0f, 30.0f}) {
-        auto gate = random_values(rng, n, scale);
-        const auto up = random_values(rng, n, 1.0f);
+        auto gate = testing::normal_floats(rng, n, scale);
+        const auto up = testing::normal_floats(rng, n, 1.0f);
         if (n > 2) {  // exp's extremes
           gate[1] = -100.0f;
           gate[0] = 100.0f;
@@ -121,8 +114,8 @@ TEST(Ops, SiluGateMatchesDoublePrecision) {
 
 TEST(Ops, GeluGateIsTheReference) {
   std::mt19937 rng(5);
-  auto gate = random_values(rng, 77, 3.0f);
-  const auto up = random_values(rng, 77, 1.0f);
+  auto gate = testing::normal_floats(rng, 77, 3.0f);
+  const auto up = testing::normal_floats(rng, 77, 1.0f);
   auto ref = gate;
   gated_activation(gate.data(), up.data(), 77, FfnActivation::kGeluTanh);
   gated_activation_reference(ref.data(), up.data(), 77, FfnActivation::kGeluTanh);
@@ -139,7 +132,7 @@ TEST(Ops, RopeMatchesTheRotationInDoublePrecision) {
                            Shape{1, 256, 256}, Shape{2, 96, 40}, Shape{3, 6, 6}}) {
       for (RopeStyle style : {RopeStyle::kNormal, RopeStyle::kNeox}) {
         for (int64_t pos : {0, 1, 17, 1000}) {
-          auto x = random_values(rng, s.n_heads * s.head_dim, 1.0f);
+          auto x = testing::normal_floats(rng, s.n_heads * s.head_dim, 1.0f);
           auto ref = x;
           const auto orig = x;
           rope(x.data(), s.n_heads, s.head_dim, s.n_rot, pos, 10000.0f, 0.5f, style);

@@ -18,6 +18,7 @@
 
 #include "tensor/fp16.h"
 #include "tensor/quant.h"
+#include "test_util.h"
 #include "util/error.h"
 
 namespace tandem {
@@ -132,13 +133,6 @@ TEST(Dequantize, UnsupportedTypeThrows) {
   EXPECT_TRUE(can_dequantize(TensorType::Q4_0));
 }
 
-std::vector<float> random_floats(std::mt19937& rng, int64_t n, float scale) {
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> x(static_cast<size_t>(n));
-  for (auto& v : x) v = dist(rng);
-  return x;
-}
-
 // Quantize then dequantize: each element comes back within the block's
 // rounding step. Q8_0: |x - x'| <= d/2 from rounding q, plus up to 127 * |d -
 // fp16(d)| because the stored scale is rounded after the quants were computed;
@@ -153,7 +147,7 @@ TEST(Quantize, RoundTripErrorWithinOneStep) {
     SCOPED_TRACE(type_name(type));
     for (float scale : {1e-3f, 1.0f, 100.0f}) {
       const int64_t n = 1024;
-      std::vector<float> x = random_floats(rng, n, scale);
+      std::vector<float> x = testing::normal_floats(rng, n, scale);
       std::vector<uint8_t> q(row_bytes(type, n));
       quantize_row(type, x.data(), q.data(), n);
       std::vector<float> y = ref_dequant(type, q, n);
@@ -256,7 +250,7 @@ TEST(Quantize, MaximumScale) {
 
 TEST(Quantize, HalfFloatRowsRoundTripThroughTheirTypes) {
   std::mt19937 rng(3);
-  std::vector<float> x = random_floats(rng, 512, 10.0f);
+  std::vector<float> x = testing::normal_floats(rng, 512, 10.0f);
   for (TensorType type : {TensorType::F32, TensorType::F16, TensorType::BF16}) {
     std::vector<uint8_t> q(row_bytes(type, 512));
     quantize_row(type, x.data(), q.data(), 512);
@@ -275,9 +269,9 @@ TEST(DotRowReference, MatchesDoubleDotOfReferenceDequantization) {
   for (TensorType type : kTypes) {
     const int64_t n = 256;
     std::vector<uint8_t> row(row_bytes(type, n));
-    std::vector<float> w = random_floats(rng, n, 1.0f);
+    std::vector<float> w = testing::normal_floats(rng, n, 1.0f);
     quantize_row(type, w.data(), row.data(), n);
-    std::vector<float> x = random_floats(rng, n, 1.0f);
+    std::vector<float> x = testing::normal_floats(rng, n, 1.0f);
     std::vector<float> wd = ref_dequant(type, row, n);
     double want = 0;
     for (int64_t i = 0; i < n; ++i) want += static_cast<double>(wd[i]) * x[i];

@@ -62,6 +62,11 @@ class File {
   uint64_t alignment() const { return alignment_; }
   size_t data_offset() const { return data_offset_; }  // start of the tensor data section
   size_t file_size() const { return size_; }
+  // True if p points into this file's mapping (tensor data lives there).
+  bool maps(const void* p) const {
+    const auto* b = static_cast<const uint8_t*>(p);
+    return base_ != nullptr && b >= base_ && b < base_ + size_;
+  }
 
   // Metadata in file order.
   const std::vector<std::pair<std::string, Value>>& metadata() const { return metadata_; }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <thread>
 
@@ -19,6 +20,7 @@
 #include "tensor/quant.h"
 #include "tensor/repack.h"
 #include "util/error.h"
+#include "util/huge_pages.h"
 #include "util/mapped_file.h"
 
 namespace tandem {
@@ -63,12 +65,13 @@ struct Transformer::Impl {
   WeightMatrix output;
   std::vector<LayerWeights> layers;
   std::vector<std::vector<float>> owned;  // 1-D tensors, copied as F32
-  std::vector<std::vector<uint8_t>> packed;  // repacked matrices (tensor/repack.h)
+  // The matrices in the layout the kernels read (place_weights).
+  HugePageBuffer matrices;
   int n_threads = 1;
   Workspace ws;
 
   void bind_weights();
-  void repack_weights();
+  void place_weights(bool repack_matrices);
   WeightMatrix matrix(const std::string& name, int64_t n_in, int64_t n_out);
   const float* vector(const std::string& name, int64_t n, bool required = true);
   void check_shape(const gguf::TensorInfo& t, std::initializer_list<int64_t> want);
@@ -107,7 +110,7 @@ const float* Transformer::Impl::vector(const std::string& name, int64_t n, bool 
   // Always a copy, F32 included: these few KiB sit between large matrices in
   // the file, and reading them from the mapping would fault in their
   // neighbours' pages (fault-around, large page-cache folios), undoing
-  // repack_weights' release of the original matrices.
+  // place_weights' release of the original matrices.
   owned.emplace_back(static_cast<size_t>(n));
   dequantize_row(t->type, t->data, owned.back().data(), n);
   return owned.back().data();
@@ -161,22 +164,40 @@ void Transformer::Impl::bind_weights() {
   }
 }
 
-// Copies every matrix with a packed layout into it (tensor/repack.h) and
-// releases the file's pages of the original, so resident memory stays about
-// one model's size. A tied output matrix is released too: the embedding
-// lookup faults back in only the rows it reads.
-void Transformer::Impl::repack_weights() {
-  auto pack = [&](WeightMatrix& w) {
-    if (w.data == nullptr || !can_repack(w.type, w.n_in, w.n_out)) return;
-    std::vector<uint8_t>& dst = packed.emplace_back(packed_bytes(w.type, w.n_in, w.n_out));
-    repack(w.type, w.n_in, w.n_out, w.data, dst.data());
-    w.packed = dst.data();
-    // Packable types are never owned copies (LoRA makes F32), so w.data lies in the mapped file.
-    release_mapped_pages(w.data, static_cast<size_t>(w.n_out) * w.row_stride());
-  };
-  pack(output);
+// Moves every matrix that lies in the mapped file into one huge-page buffer
+// (util/huge_pages.h): repacked where `repack_matrices` and the type has a packed
+// layout (tensor/repack.h), else copied row for row; then releases the file's
+// pages of the original, so resident memory stays about one model's size. A
+// tied output matrix is moved too: the embedding lookup then faults back in
+// only the rows it reads. Matrices merged with LoRA adapters are owned F32
+// copies already and stay where they are.
+void Transformer::Impl::place_weights(bool repack_matrices) {
+  std::vector<WeightMatrix*> all{&output};
   for (LayerWeights& L : layers) {
-    for (WeightMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wqkv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) pack(*w);
+    for (WeightMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wqkv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) all.push_back(w);
+  }
+  std::erase_if(all, [&](const WeightMatrix* w) { return w->data == nullptr || !file->maps(w->data); });
+  auto packs = [&](const WeightMatrix& w) { return repack_matrices && can_repack(w.type, w.n_in, w.n_out); };
+  auto bytes = [&](const WeightMatrix& w) {
+    const size_t n = packs(w) ? packed_bytes(w.type, w.n_in, w.n_out) : static_cast<size_t>(w.n_out) * w.row_stride();
+    return (n + 63) / 64 * 64;  // every matrix 64-byte aligned
+  };
+  size_t total = 0;
+  for (const WeightMatrix* w : all) total += bytes(*w);
+  matrices = HugePageBuffer(total);
+  uint8_t* dst = matrices.data();
+  for (WeightMatrix* w : all) {
+    const size_t rows_bytes = static_cast<size_t>(w->n_out) * w->row_stride();
+    const uint8_t* original = w->data;
+    if (packs(*w)) {
+      repack(w->type, w->n_in, w->n_out, original, dst);
+      w->packed = dst;
+    } else {
+      std::memcpy(dst, original, rows_bytes);
+      w->data = dst;
+    }
+    dst += bytes(*w);
+    release_mapped_pages(original, rows_bytes);
   }
 }
 
@@ -217,7 +238,7 @@ std::unique_ptr<Transformer> Transformer::load(const std::string& path, const Lo
     }
     apply_lora_adapters(options.lora, m.config.arch, targets, m.owned);
   }
-  if (options.repack && repack_available()) m.repack_weights();
+  m.place_weights(options.repack && repack_available());
   m.release_embedding_pages = m.output.packed != nullptr || m.output.data != m.token_embd->data;
   int hw = static_cast<int>(std::thread::hardware_concurrency());
   m.n_threads = options.n_threads > 0 ? options.n_threads : (hw > 0 ? hw : 1);

@@ -1,5 +1,7 @@
-// A read-only memory mapping of a whole file. Weights are used straight from the
-// mapping, so opening a multi-GB model costs no copy and no allocation.
+// A read-only memory mapping of a whole file: opening a multi-GB GGUF costs no
+// read and no allocation. The transformer then moves its matrices into huge
+// pages (util/huge_pages.h) and releases their mapped pages; small tensors and
+// the embedding table are read from the mapping.
 #pragma once
 
 #include <cstddef>

@@ -4,7 +4,8 @@
 #include <sys/resource.h>
 
 #include <chrono>
-#include <vector>
+
+#include "util/huge_pages.h"
 
 namespace tandem {
 
@@ -16,7 +17,10 @@ int64_t peak_rss_bytes() {
 
 double measure_read_bandwidth(size_t bytes, int n_threads, int reps) {
   const size_t n = bytes / sizeof(uint64_t);
-  std::vector<uint64_t> buf(n);
+  // In huge pages, as the weights are (util/huge_pages.h): with 4 KiB pages
+  // the passes also measured page-walk stalls, which vary from run to run.
+  HugePageBuffer memory(n * sizeof(uint64_t));
+  auto* buf = reinterpret_cast<uint64_t*>(memory.data());
 #pragma omp parallel for num_threads(n_threads) schedule(static)
   for (size_t i = 0; i < n; ++i) buf[i] = i;  // first touch by the reading threads
   double best = 0.0;

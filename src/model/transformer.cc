@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -71,7 +72,7 @@ struct Transformer::Impl {
   Workspace ws;
 
   void bind_weights();
-  void place_weights(bool repack_matrices);
+  void place_weights(bool repack_matrices, bool copy_others);
   WeightMatrix matrix(const std::string& name, int64_t n_in, int64_t n_out);
   const float* vector(const std::string& name, int64_t n, bool required = true);
   void check_shape(const gguf::TensorInfo& t, std::initializer_list<int64_t> want);
@@ -166,18 +167,21 @@ void Transformer::Impl::bind_weights() {
 
 // Moves every matrix that lies in the mapped file into one huge-page buffer
 // (util/huge_pages.h): repacked where `repack_matrices` and the type has a packed
-// layout (tensor/repack.h), else copied row for row; then releases the file's
+// layout (tensor/repack.h), else copied row for row if `copy_others` (else
+// left in the mapping); then releases the file's
 // pages of the original, so resident memory stays about one model's size. A
 // tied output matrix is moved too: the embedding lookup then faults back in
 // only the rows it reads. Matrices merged with LoRA adapters are owned F32
 // copies already and stay where they are.
-void Transformer::Impl::place_weights(bool repack_matrices) {
+void Transformer::Impl::place_weights(bool repack_matrices, bool copy_others) {
   std::vector<WeightMatrix*> all{&output};
   for (LayerWeights& L : layers) {
     for (WeightMatrix* w : {&L.wq, &L.wk, &L.wv, &L.wqkv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) all.push_back(w);
   }
-  std::erase_if(all, [&](const WeightMatrix* w) { return w->data == nullptr || !file->maps(w->data); });
   auto packs = [&](const WeightMatrix& w) { return repack_matrices && can_repack(w.type, w.n_in, w.n_out); };
+  std::erase_if(all, [&](const WeightMatrix* w) {
+    return w->data == nullptr || !file->maps(w->data) || (!copy_others && !packs(*w));
+  });
   auto bytes = [&](const WeightMatrix& w) {
     const size_t n = packs(w) ? packed_bytes(w.type, w.n_in, w.n_out) : static_cast<size_t>(w.n_out) * w.row_stride();
     return (n + 63) / 64 * 64;  // every matrix 64-byte aligned
@@ -238,7 +242,9 @@ std::unique_ptr<Transformer> Transformer::load(const std::string& path, const Lo
     }
     apply_lora_adapters(options.lora, m.config.arch, targets, m.owned);
   }
-  m.place_weights(options.repack && repack_available());
+  const char* mapped = std::getenv("TANDEM_MAPPED_WEIGHTS");
+  const bool mapped_weights = options.mapped_weights || (mapped != nullptr && std::strcmp(mapped, "0") != 0 && mapped[0] != '\0');
+  m.place_weights(options.repack && repack_available(), !mapped_weights);
   m.release_embedding_pages = m.output.packed != nullptr || m.output.data != m.token_embd->data;
   int hw = static_cast<int>(std::thread::hardware_concurrency());
   m.n_threads = options.n_threads > 0 ? options.n_threads : (hw > 0 ? hw : 1);

@@ -43,6 +43,11 @@ struct LoadOptions {
   // Repack Q8_0 / Q4_0 / Q4_K matrices for the AVX512-VNNI kernels where the CPU has
   // them (tensor/repack.h); false keeps the file's row-major layout.
   bool repack = true;
+  // Read the matrices that are not repacked straight from the file mapping
+  // instead of copying them into huge pages (util/huge_pages.h): no copy at
+  // load (on a fresh VM that first touch cost 1-2 s per GB), slower passes
+  // where page walks are dear. TANDEM_MAPPED_WEIGHTS=1 sets it for every load.
+  bool mapped_weights = false;
 };
 
 // One sequence's share of a batched forward pass.

@@ -1,6 +1,7 @@
 // Models with repacked matrices (tensor/repack.h) against the same models in
-// the file's row-major layout: every position's logits of a prompt run as one
-// batch (the tiled prefill kernel) and then token by token (matrix-vector).
+// the file's row-major layout, and copied matrices against mapped ones: every
+// position's logits of a prompt run as one batch (the tiled prefill kernel)
+// and then token by token (matrix-vector).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -70,6 +71,19 @@ TEST(RepackedModel, Q4KLogitsMatchTheRowMajorKernels) {
     auto packed = Transformer::load(path, {.n_threads = threads});
     auto plain = Transformer::load(path, {.n_threads = threads, .repack = false});
     EXPECT_EQ(max_logit_diff(*packed, *plain, false), 0.0) << "threads " << threads;
+  }
+}
+
+// Matrices copied into huge pages at load (the default) and read straight
+// from the file mapping hold the same bytes, so the logits agree bit for bit;
+// gemma ties its output matrix to the embedding table, which is then copied
+// while the lookups keep reading (and releasing) the mapped rows.
+TEST(PlacedModel, CopiedAndMappedMatricesGiveTheSameLogits) {
+  for (const std::string& path : {shared_path("fixtures/arch/llama-f16.gguf"), shared_path("fixtures/arch/gemma-f32.gguf"),
+                                  shared_path("fixtures/arch/llama-q4_1.gguf"), shared_path("fixtures/arch/llama-q4_0.gguf")}) {
+    auto copied = Transformer::load(path, {.n_threads = 2});
+    auto mapped = Transformer::load(path, {.n_threads = 2, .mapped_weights = true});
+    EXPECT_EQ(max_logit_diff(*copied, *mapped, false), 0.0) << path;
   }
 }
 

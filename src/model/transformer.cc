@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <map>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -23,6 +22,7 @@
 #include "util/error.h"
 #include "util/huge_pages.h"
 #include "util/mapped_file.h"
+#include "util/system.h"
 
 namespace tandem {
 namespace {
@@ -242,8 +242,7 @@ std::unique_ptr<Transformer> Transformer::load(const std::string& path, const Lo
     }
     apply_lora_adapters(options.lora, m.config.arch, targets, m.owned);
   }
-  const char* mapped = std::getenv("TANDEM_MAPPED_WEIGHTS");
-  const bool mapped_weights = options.mapped_weights || (mapped != nullptr && std::strcmp(mapped, "0") != 0 && mapped[0] != '\0');
+  const bool mapped_weights = options.mapped_weights || env_flag("TANDEM_MAPPED_WEIGHTS");
   m.place_weights(options.repack && repack_available(), !mapped_weights);
   m.release_embedding_pages = m.output.packed != nullptr || m.output.data != m.token_embd->data;
   int hw = static_cast<int>(std::thread::hardware_concurrency());

@@ -3,23 +3,18 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 
 #include "tensor/kernels.h"
 #include "tensor/quant.h"
 #include "tensor/repack.h"
 #include "util/error.h"
+#include "util/system.h"
 
 namespace tandem {
 
 namespace {
-bool env_reference() {
-  const char* v = std::getenv("TANDEM_REFERENCE_KERNELS");
-  return v != nullptr && v[0] != '\0' && std::strcmp(v, "0") != 0;
-}
-bool g_reference = env_reference();
+bool g_reference = env_flag("TANDEM_REFERENCE_KERNELS");
 }  // namespace
 
 void set_reference_kernels(bool on) { g_reference = on; }

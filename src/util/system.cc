@@ -4,10 +4,17 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 
 #include "util/huge_pages.h"
 
 namespace tandem {
+
+bool env_flag(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && v[0] != '\0' && std::strcmp(v, "0") != 0;
+}
 
 int64_t peak_rss_bytes() {
   struct rusage ru {};

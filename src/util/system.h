@@ -6,6 +6,10 @@
 
 namespace tandem {
 
+// True if environment variable `name` is set, non-empty and not "0" (the
+// TANDEM_* switches that turn something on).
+bool env_flag(const char* name);
+
 // Peak resident set size of this process so far, in bytes (getrusage).
 int64_t peak_rss_bytes();
 

@@ -166,10 +166,10 @@ void Transformer::Impl::bind_weights() {
 }
 
 // Moves every matrix that lies in the mapped file into one huge-page buffer
-// (util/huge_pages.h): repacked where `repack_matrices` and the type has a packed
-// layout (tensor/repack.h), else copied row for row if `copy_others` (else
-// left in the mapping); then releases the file's
-// pages of the original, so resident memory stays about one model's size. A
+// (util/huge_pages.h): repacked where `repack_matrices` and the type has a
+// packed layout (tensor/repack.h), else copied row for row if `copy_others`
+// (else left in the mapping); then releases the file's pages of the
+// original, so resident memory stays about one model's size. A
 // tied output matrix is moved too: the embedding lookup then faults back in
 // only the rows it reads. Matrices merged with LoRA adapters are owned F32
 // copies already and stay where they are.
@@ -182,8 +182,9 @@ void Transformer::Impl::place_weights(bool repack_matrices, bool copy_others) {
   std::erase_if(all, [&](const WeightMatrix* w) {
     return w->data == nullptr || !file->maps(w->data) || (!copy_others && !packs(*w));
   });
+  auto rows_bytes = [](const WeightMatrix& w) { return static_cast<size_t>(w.n_out) * w.row_stride(); };
   auto bytes = [&](const WeightMatrix& w) {
-    const size_t n = packs(w) ? packed_bytes(w.type, w.n_in, w.n_out) : static_cast<size_t>(w.n_out) * w.row_stride();
+    const size_t n = packs(w) ? packed_bytes(w.type, w.n_in, w.n_out) : rows_bytes(w);
     return (n + 63) / 64 * 64;  // every matrix 64-byte aligned
   };
   size_t total = 0;
@@ -191,17 +192,16 @@ void Transformer::Impl::place_weights(bool repack_matrices, bool copy_others) {
   matrices = HugePageBuffer(total);
   uint8_t* dst = matrices.data();
   for (WeightMatrix* w : all) {
-    const size_t rows_bytes = static_cast<size_t>(w->n_out) * w->row_stride();
     const uint8_t* original = w->data;
     if (packs(*w)) {
       repack(w->type, w->n_in, w->n_out, original, dst);
       w->packed = dst;
     } else {
-      std::memcpy(dst, original, rows_bytes);
+      std::memcpy(dst, original, rows_bytes(*w));
       w->data = dst;
     }
     dst += bytes(*w);
-    release_mapped_pages(original, rows_bytes);
+    release_mapped_pages(original, rows_bytes(*w));
   }
 }
 

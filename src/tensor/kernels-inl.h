@@ -402,7 +402,7 @@ void DotHalfWidened(TensorType type, int64_t n, const uint16_t* w, const uint8_t
   }
 }
 
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3 && HWY_TARGET != HWY_SCALAR
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
 // out[k] = the lane sum of acc[k] for k < count (a multiple of 8), in exactly
 // SumOfLanes' order (halves, then quarters, eighths, pairs), but several
 // accumulators per shuffle: a 6 x 4 tile's 24 sums take ~70 instructions

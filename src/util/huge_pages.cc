@@ -23,7 +23,7 @@ HugePageBuffer::HugePageBuffer(size_t bytes) : size_(bytes) {
   const size_t span = mapped_ + kHugePage;
   void* p = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) {
-    throw Error("cannot allocate " + std::to_string(bytes >> 20) + " MiB for the weights: " + std::strerror(errno));
+    throw Error("cannot allocate " + std::to_string(bytes >> 20) + " MiB of huge-page memory: " + std::strerror(errno));
   }
   const auto base = reinterpret_cast<uintptr_t>(p);
   const uintptr_t aligned = (base + kHugePage - 1) / kHugePage * kHugePage;

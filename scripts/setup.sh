@@ -3,11 +3,20 @@
 # machine that has them all it changes nothing. Run as root (or with sudo).
 set -euo pipefail
 
+# Each package and the part of tandem that uses it:
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config git clang
-  libhwy-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libomp-dev libsqlite3-dev
-  libutf8proc-dev libpcre2-dev libicu-dev
+  build-essential cmake ninja-build pkg-config git  # the build (CMake + Ninja)
+  libhwy-dev             # SIMD kernels (src/tensor, src/model/ops_simd.cc), runtime dispatch
+  nlohmann-json3-dev     # JSON: tokenizer fixtures, chat conversations, JSON schema, --json output
+  libcli11-dev           # command-line parsing (src/cli)
+  libpcre2-dev           # tokenizer pre-tokenizer regexes (src/tokenizer)
+  libicu-dev             # Unicode code point classes (src/tokenizer/unicode.h)
+  libgtest-dev libgmock-dev  # tests/
+  libbenchmark-dev       # bench/ (optional at configure time)
+  clang                  # fuzz/ (libFuzzer targets need clang)
+  libcpp-httplib-dev libssl-dev  # remote OpenAI-compatible models and `tandem serve` (HTTP, HTTPS)
+  libyaml-cpp-dev        # model configuration files (configs/*.yaml)
+  libsqlite3-dev         # eval records (RUN_DIR/records.sqlite)
 )
 
 missing=()

@@ -1,0 +1,43 @@
+# Checks that src/ keeps its layers: a file may include headers of its own
+# folder and of folders in LOWER layers only (README.md, "Layout"). Run by
+# ctest as Layers.IncludesPointDown:  cmake -DSRC=<repo>/src -P tests/layers.cmake
+# A new folder must be given its layer here, or the check fails naming it.
+# Lowest first; folders joined by a comma share a layer (neither includes the other).
+set(rank 0)
+foreach(layer "util" "api" "tensor" "gguf" "tokenizer" "chat,model" "sample" "grammar" "decode" "train" "eval"
+              "local,remote" "compose" "config" "distill" "server" "cli")
+  string(REPLACE "," ";" folders "${layer}")
+  foreach(folder IN LISTS folders)
+    set(RANK_${folder} ${rank})
+  endforeach()
+  math(EXPR rank "${rank} + 1")
+endforeach()
+
+file(GLOB_RECURSE files "${SRC}/*.h" "${SRC}/*.cc")
+set(errors "")
+foreach(f IN LISTS files)
+  file(RELATIVE_PATH rel "${SRC}" "${f}")
+  string(REGEX MATCH "^[^/]+" own "${rel}")
+  if(NOT DEFINED RANK_${own})
+    string(APPEND errors "src/${own}/ has no layer in tests/layers.cmake\n")
+    continue()
+  endif()
+  file(STRINGS "${f}" lines REGEX "^#include \"[a-z_0-9]+/")
+  foreach(line IN LISTS lines)
+    string(REGEX REPLACE "^#include \"([a-z_0-9]+)/.*" "\\1" target "${line}")
+    if(target STREQUAL own)
+      continue()
+    endif()
+    if(NOT DEFINED RANK_${target})
+      continue()  # not a folder of src/ (e.g. hwy/)
+    endif()
+    if(NOT RANK_${target} LESS RANK_${own})
+      string(APPEND errors "src/${rel} includes ${target}/, which is not below ${own}/\n")
+    endif()
+  endforeach()
+endforeach()
+if(errors)
+  message(FATAL_ERROR "layer violations:\n${errors}")
+endif()
+list(LENGTH files n)
+message(STATUS "layers: ${n} files include only their own or lower layers")

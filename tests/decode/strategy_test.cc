@@ -227,7 +227,7 @@ TEST(Strategy, ContrastiveAndProxyEqualTheBruteForceFormula) {
   o = opts("proxy", n);
   o.tuned_model = source_path("models/tandem-small.gguf");
   o.untuned_model = source_path("models/tandem-tiny.gguf");
-  o.proxy_strength = 0.7f;
+  o.proxy_strength = 0.1f;  // here (0.05 to 0.1) the output differs from both s = 0 and s = 1
   const auto p = run_strategy(*base, prompt_text, o).output.tokens;
   ASSERT_EQ(p.size(), static_cast<size_t>(n));
   const double strength = o.proxy_strength;
@@ -238,6 +238,8 @@ TEST(Strategy, ContrastiveAndProxyEqualTheBruteForceFormula) {
                               return s;
                             });
   EXPECT_NE(p, expert_greedy) << "the tuned/untuned pair never changed a choice: the check has no teeth";
+  o.proxy_strength = 1.0f;
+  EXPECT_NE(run_strategy(*base, prompt_text, o).output.tokens, p) << "the strength must matter: the check has no teeth";
 
   // tuned == untuned: proxy-tuning reduces to the base model's greedy output.
   o.tuned_model = o.untuned_model = source_path("models/tandem-tiny.gguf");

@@ -1,7 +1,13 @@
 // run_strategy end to end on real GGUF models: strategies that must agree do
 // (greedy = speculative greedy = prompt lookup), stop strings and grammars hold
-// on real tokenizers, errors are clear.
+// on real tokenizers, errors are clear; contrastive and proxy decoding equal a
+// brute-force evaluation of their formulas.
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
 
 #include "decode/grammar_matcher.h"
 #include "decode/strategy.h"
@@ -12,6 +18,7 @@ namespace tandem::decode {
 namespace {
 
 using testing::shared_path;
+using testing::source_path;
 
 StrategyOptions opts(const std::string& strategy, int n) {
   StrategyOptions o;
@@ -136,24 +143,107 @@ TEST(Strategy, RerankingPicksAmongDistinctCandidates) {
   auto m = run_strategy(*model, "Lily and Tom", o);
   EXPECT_EQ(m.candidates.size(), 4u);
   EXPECT_EQ(m.output.text, m.candidates[m.chosen].text);
-  o.strategy = "self-consistency";
-  o.text.stop = {"\n"};
-  auto sc = run_strategy(*model, "Lily had 3 apples and 4 pears.", o);
-  EXPECT_EQ(sc.candidates.size(), 4u);
+  // self-consistency: tests/decode/self_consistency_test.cc.
 }
 
-TEST(Strategy, ContrastiveAndProxyRun) {
-  auto model = Transformer::load(shared_path("fixtures/arch/llama-f32.gguf"), {.n_threads = 1});
-  auto o = opts("contrastive", 12);
-  o.amateur_model = shared_path("fixtures/arch/llama-q4_0.gguf");
-  auto c = run_strategy(*model, "Once upon a time", o);
-  EXPECT_EQ(c.output.tokens.size(), 12u);
-  o = opts("proxy", 12);
+// The independent oracle for the combining strategies: at every step the
+// test re-evaluates the whole context (prompt + the tokens the strategy chose
+// so far) in a fresh cache of each model, takes log_softmax in double by
+// hand, applies the paper's formula in a plain loop and takes the argmax.
+// The formula gets the log-probabilities of the models, in the strategy's order.
+using Formula = std::function<std::vector<double>(const std::vector<std::vector<double>>&)>;
+
+std::vector<double> fresh_logprobs(Transformer& m, const std::vector<TokenId>& context) {
+  KvCache cache = m.new_cache(static_cast<int64_t>(context.size()));
+  std::vector<float> logits;
+  m.forward(cache, context, Logits::kLast, logits);
+  double mx = -1e300;
+  for (float l : logits) mx = std::max(mx, static_cast<double>(l));
+  double sum = 0;
+  for (float l : logits) sum += std::exp(l - mx);
+  std::vector<double> lp(logits.size());
+  for (size_t i = 0; i < lp.size(); ++i) lp[i] = logits[i] - mx - std::log(sum);
+  return lp;
+}
+
+// Checks that `got` (the strategy's tokens after `prompt`) is, step by step,
+// the argmax of formula(log-probabilities of `models`), and that each step's
+// winner leads the runner-up by more than float noise (else the prompt would
+// make a fragile test).
+void expect_brute_force_argmax(const std::vector<Transformer*>& models, const std::vector<TokenId>& prompt,
+                               const std::vector<TokenId>& got, const Formula& formula) {
+  std::vector<TokenId> context = prompt;
+  for (size_t step = 0; step < got.size(); ++step) {
+    std::vector<std::vector<double>> lp;
+    for (Transformer* m : models) lp.push_back(fresh_logprobs(*m, context));
+    const std::vector<double> score = formula(lp);
+    size_t best = 0;
+    for (size_t t = 1; t < score.size(); ++t)
+      if (score[t] > score[best]) best = t;
+    double second = -std::numeric_limits<double>::infinity();
+    for (size_t t = 0; t < score.size(); ++t)
+      if (t != best) second = std::max(second, score[t]);
+    ASSERT_GT(score[best] - second, 1e-3) << "near tie at step " << step << ": choose another prompt";
+    EXPECT_EQ(got[step], static_cast<TokenId>(best)) << "step " << step;
+    context.push_back(got[step]);
+  }
+}
+
+TEST(Strategy, ContrastiveAndProxyEqualTheBruteForceFormula) {
+  // tandem-base / -small / -tiny share one 512-token vocabulary.
+  auto base = Transformer::load(source_path("models/tandem-base.gguf"), {.n_threads = 1});
+  auto small = Transformer::load(source_path("models/tandem-small.gguf"), {.n_threads = 1});
+  auto tiny = Transformer::load(source_path("models/tandem-tiny.gguf"), {.n_threads = 1});
+  const std::string prompt_text = "Once upon a time, Tom";
+  const std::vector<TokenId> prompt = base->tokenizer().encode(prompt_text, true, true);
+  const int n = 10;
+  const auto expert_greedy = run_strategy(*base, prompt_text, opts("greedy", n)).output.tokens;
+
+  // Contrastive (Li et al. 2023): among tokens with p_expert >= alpha * max
+  // p_expert, maximise log p_expert - log p_amateur.
+  auto o = opts("contrastive", n);
+  o.amateur_model = source_path("models/tandem-tiny.gguf");
+  o.alpha = 0.05f;
+  const auto c = run_strategy(*base, prompt_text, o).output.tokens;
+  ASSERT_EQ(c.size(), static_cast<size_t>(n));
+  const double alpha = o.alpha;
+  expect_brute_force_argmax({base.get(), tiny.get()}, prompt, c, [&](const std::vector<std::vector<double>>& lp) {
+    const auto& expert = lp[0];
+    const auto& amateur = lp[1];
+    double p_max = 0;
+    for (double l : expert) p_max = std::max(p_max, std::exp(l));
+    std::vector<double> s(expert.size(), -std::numeric_limits<double>::infinity());
+    for (size_t t = 0; t < s.size(); ++t) {
+      const double ratio = std::exp(expert[t]) / (alpha * p_max);
+      EXPECT_GT(std::fabs(ratio - 1), 1e-4) << "token " << t << " sits on the plausibility cut: choose another prompt";
+      if (ratio >= 1) s[t] = expert[t] - amateur[t];
+    }
+    return s;
+  });
+  EXPECT_NE(c, expert_greedy) << "the amateur never changed a choice: the check has no teeth";
+
+  // Proxy-tuning (Liu et al. 2024): log p_base + strength * (log p_tuned -
+  // log p_untuned).
+  o = opts("proxy", n);
+  o.tuned_model = source_path("models/tandem-small.gguf");
+  o.untuned_model = source_path("models/tandem-tiny.gguf");
+  o.proxy_strength = 0.1f;  // here (0.05 to 0.1) the output differs from both s = 0 and s = 1
+  const auto p = run_strategy(*base, prompt_text, o).output.tokens;
+  ASSERT_EQ(p.size(), static_cast<size_t>(n));
+  const double strength = o.proxy_strength;
+  expect_brute_force_argmax({base.get(), small.get(), tiny.get()}, prompt, p,
+                            [&](const std::vector<std::vector<double>>& lp) {
+                              std::vector<double> s(lp[0].size());
+                              for (size_t t = 0; t < s.size(); ++t) s[t] = lp[0][t] + strength * (lp[1][t] - lp[2][t]);
+                              return s;
+                            });
+  EXPECT_NE(p, expert_greedy) << "the tuned/untuned pair never changed a choice: the check has no teeth";
+  o.proxy_strength = 1.0f;
+  EXPECT_NE(run_strategy(*base, prompt_text, o).output.tokens, p) << "the strength must matter: the check has no teeth";
+
   // tuned == untuned: proxy-tuning reduces to the base model's greedy output.
-  o.tuned_model = o.untuned_model = shared_path("fixtures/arch/llama-q4_0.gguf");
-  auto p = run_strategy(*model, "Once upon a time", o);
-  auto g = run_strategy(*model, "Once upon a time", opts("greedy", 12));
-  EXPECT_EQ(p.output.tokens, g.output.tokens);
+  o.tuned_model = o.untuned_model = source_path("models/tandem-tiny.gguf");
+  EXPECT_EQ(run_strategy(*base, prompt_text, o).output.tokens, expert_greedy);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -19,6 +20,7 @@
 #include "model/transformer.h"
 #include "train/data.h"
 #include "train/export.h"
+#include "train/fingerprint.h"
 #include "train/spm.h"
 #include "train/trainer.h"
 #include "util/error.h"
@@ -53,6 +55,7 @@ struct TrainArgs {
   double synth_weight = 1.0, valid_frac = 0.01;
   int64_t dim = 64, layers = 2, heads = 4, kv_heads = 0, ff = 0, ctx = 0;
   bool tied = false, resume = false;
+  std::vector<std::string> overrides;  // --override: settings a --resume may change
   int64_t stop_after = -1;
   int64_t batch = 8, seq = 128, accum = 1, steps = 1000, warmup = -1, eval_every = 100, eval_batches = 4;
   int64_t log_every = 10, checkpoint_every = 0;
@@ -66,6 +69,23 @@ std::vector<eval::ArithProblem> train_problems(const TrainArgs& a) {
 // Held out: another seed stream than the training problems.
 std::vector<eval::ArithProblem> heldout_problems(const TrainArgs& a, int64_t n) {
   return eval::generate_arith(n, a.synth_difficulty, eval::arith_heldout_seed(a.seed));
+}
+
+// What TrainOptions::inputs records for a resume to compare: the files the run
+// starts from and the vocabulary (its request when trained here, its contents).
+std::map<std::string, std::string> resume_inputs(const TrainArgs& a, bool vocab_trained, const SpmVocab& vocab) {
+  Fingerprint v;
+  for (size_t i = 0; i < vocab.tokens.size(); ++i) {
+    v.add(static_cast<uint64_t>(vocab.tokens[i].size())).add_bytes(vocab.tokens[i].data(), vocab.tokens[i].size());
+    v.add(static_cast<double>(vocab.scores[i])).add(static_cast<uint64_t>(vocab.types[i]));
+  }
+  v.add(static_cast<uint64_t>(vocab.unk)).add(static_cast<uint64_t>(vocab.bos)).add(static_cast<uint64_t>(vocab.eos));
+  auto file = [](const std::string& path) { return path.empty() ? std::string("none") : fingerprint_hex(file_fingerprint(path)); };
+  return {{"init", file(a.init)},
+          {"teacher", file(a.teacher)},
+          {"tokenizer", fingerprint_hex(v.value())},
+          {"vocab", vocab_trained ? std::to_string(a.vocab) : "-"},
+          {"tokenizer-chars", vocab_trained ? std::to_string(a.tokenizer_chars) : "-"}};
 }
 
 void run_train(TrainArgs a) {
@@ -103,6 +123,7 @@ void run_train(TrainArgs a) {
   // Fine-tuning keeps the base model's vocabulary; distillation needs the teacher's.
   if (a.tokenizer.empty() && !a.init.empty()) a.tokenizer = a.init;
   if (a.tokenizer.empty() && !a.teacher.empty()) a.tokenizer = a.teacher;
+  const bool vocab_trained = a.tokenizer.empty();
   if (!a.tokenizer.empty()) {
     vocab = read_spm_metadata(*gguf::File::open(a.tokenizer));
   } else if (a.resume && !vocab_path.empty() && std::filesystem::exists(vocab_path)) {
@@ -193,6 +214,9 @@ void run_train(TrainArgs a) {
   o.kd_alpha = a.kd_alpha;
   o.kd_tau = a.kd_temp;
   o.kd_direction = a.kd_reverse ? KlDirection::kReverse : KlDirection::kForward;
+  if (!a.overrides.empty() && !a.resume) throw Error("train: --override only applies to --resume");
+  o.overrides = a.overrides;
+  o.inputs = resume_inputs(a, vocab_trained, vocab);
 
   Trainer trainer(o, std::move(mix), valid);
   if (!a.teacher.empty()) {
@@ -325,7 +349,14 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--log-every", a->log_every, "Steps between progress lines")->capture_default_str();
   cmd->add_option("--checkpoint", a->checkpoint, "Checkpoint file (written atomically; the vocabulary goes to FILE.vocab.gguf)");
   cmd->add_option("--checkpoint-every", a->checkpoint_every, "Steps between checkpoints (0: at the end only)");
-  cmd->add_flag("--resume", a->resume, "Continue from --checkpoint if it exists");
+  cmd->add_flag("--resume", a->resume,
+                "Continue from --checkpoint if it exists; every option that changes the weights (and the data, "
+                "--init, --teacher and the vocabulary) must match the checkpoint's, --steps included");
+  cmd->add_option("--override", a->overrides,
+                  "With --resume: allow these settings to differ from the checkpoint's (NAME[,NAME], repeatable; "
+                  "option names without dashes, 'data' for the training data, 'all'). A longer --steps needs "
+                  "'steps': the cosine schedule then spans the new total")
+      ->delimiter(',');
   cmd->add_option("--stop-after", a->stop_after, "Stop after this many steps (checkpoint kept; for tests of --resume)");
   cmd->add_option("-o,--out", a->out, "Output GGUF")->required();
   cmd->add_option("--name", a->name, "general.name of the model")->capture_default_str();

@@ -11,7 +11,7 @@ namespace tandem::train {
 namespace {
 
 constexpr char kMagic[4] = {'T', 'D', 'C', 'K'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: + settings
 
 nlohmann::json shape_json(const ModelShape& s) {
   return {{"n_vocab", s.n_vocab}, {"n_embd", s.n_embd},         {"n_layer", s.n_layer},
@@ -48,6 +48,7 @@ void write_checkpoint(const Checkpoint& ck, const std::string& path) {
   h["train_loss"] = ck.train_loss;
   h["val_loss"] = ck.val_loss;
   h["n_params"] = ck.params.size();
+  h["settings"] = ck.settings;
   const std::string header = h.dump();
   const std::string tmp = path + ".tmp";
   {
@@ -86,11 +87,15 @@ Checkpoint read_checkpoint(const std::string& path) {
   in.read(reinterpret_cast<char*>(&version), sizeof version);
   in.read(reinterpret_cast<char*>(&n), sizeof n);
   if (!in || std::memcmp(magic, kMagic, 4) != 0) throw Error(path + ": not a tandem checkpoint");
-  if (version != kVersion) throw Error(path + ": checkpoint version " + std::to_string(version) + " is not supported");
+  if (version < 1 || version > kVersion) {
+    throw Error(path + ": checkpoint version " + std::to_string(version) + " is not supported (this tandem reads 1 to " +
+                std::to_string(kVersion) + ")");
+  }
   if (n > size - 16) throw Error(path + ": truncated checkpoint header");
   std::string header(n, '\0');
   in.read(header.data(), static_cast<std::streamsize>(n));
   Checkpoint ck;
+  ck.version = version;
   try {
     auto h = nlohmann::json::parse(header);
     ck.shape = shape_from(h.at("shape"));
@@ -101,6 +106,7 @@ Checkpoint read_checkpoint(const std::string& path) {
     ck.elapsed_s = h.at("elapsed_s");
     ck.train_loss = h.at("train_loss").get<std::vector<std::pair<int64_t, float>>>();
     ck.val_loss = h.at("val_loss").get<std::vector<std::pair<int64_t, float>>>();
+    if (version >= 2) ck.settings = h.at("settings").get<std::map<std::string, std::string>>();
     const uint64_t np = h.at("n_params");
     if (np * 3 * sizeof(float) != size - 16 - n) throw Error(path + ": checkpoint data size does not match its header");
     for (auto* a : {&ck.params, &ck.m, &ck.v}) {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "train/fingerprint.h"
 #include "util/error.h"
 
 namespace tandem::train {
@@ -73,6 +74,12 @@ void TextSource::fixed_row(int64_t i, int32_t* tokens, int32_t* targets, int64_t
   }
 }
 
+uint64_t TextSource::fingerprint() const {
+  Fingerprint fp;
+  fp.add(uint64_t{1}).add(static_cast<uint64_t>(stream_.size()));
+  return fp.add_bytes(stream_.data(), stream_.size() * sizeof(int32_t)).value();
+}
+
 std::string TextSource::describe() const { return name_ + " (" + std::to_string(stream_.size()) + " tokens)"; }
 
 PairExample encode_pair(const Tokenizer& tok, const Tokenizer& continuation, const std::string& prompt,
@@ -125,6 +132,16 @@ int64_t PairSource::n_tokens() const {
   return n;
 }
 
+uint64_t PairSource::fingerprint() const {
+  Fingerprint fp;
+  fp.add(uint64_t{2}).add(static_cast<uint64_t>(pad_)).add(static_cast<uint64_t>(examples_.size()));
+  for (const auto& e : examples_) {
+    fp.add(static_cast<uint64_t>(e.n_prompt)).add(static_cast<uint64_t>(e.tokens.size()));
+    fp.add_bytes(e.tokens.data(), e.tokens.size() * sizeof(int32_t));
+  }
+  return fp.value();
+}
+
 void DataMix::add(std::shared_ptr<const DataSource> source, double weight) {
   if (!(weight > 0)) throw Error("data mix: the weight of " + source->describe() + " must be positive");
   sources_.push_back(std::move(source));
@@ -153,6 +170,13 @@ std::string DataMix::describe() const {
     if (sources_.size() > 1) out += " x" + std::to_string(weights_[i]).substr(0, 4);
   }
   return out;
+}
+
+uint64_t DataMix::fingerprint() const {
+  Fingerprint fp;
+  fp.add(static_cast<uint64_t>(sources_.size()));
+  for (size_t i = 0; i < sources_.size(); ++i) fp.add(weights_[i]).add(sources_[i]->fingerprint());
+  return fp.value();
 }
 
 }  // namespace tandem::train

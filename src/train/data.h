@@ -29,6 +29,9 @@ class DataSource {
   virtual void sample_row(Rng& rng, int32_t* tokens, int32_t* targets, int64_t T) const = 0;
   virtual std::string describe() const = 0;
   virtual int64_t n_tokens() const = 0;
+  // A fingerprint (train/fingerprint.h) of everything sample_row can return:
+  // the tokens and which of them are scored, not the name. O(tokens).
+  virtual uint64_t fingerprint() const = 0;
 };
 
 // Documents of a file: JSONL rows' `field` (".jsonl" files) or the whole file.
@@ -51,6 +54,7 @@ class TextSource : public DataSource {
   int64_t n_rows(int64_t T) const { return static_cast<int64_t>(stream_.size() - 1) / T; }
   std::string describe() const override;
   int64_t n_tokens() const override { return static_cast<int64_t>(stream_.size()); }
+  uint64_t fingerprint() const override;
 
  private:
   std::vector<int32_t> stream_;
@@ -71,6 +75,7 @@ class PairSource : public DataSource {
   void sample_row(Rng& rng, int32_t* tokens, int32_t* targets, int64_t T) const override;
   std::string describe() const override;
   int64_t n_tokens() const override;
+  uint64_t fingerprint() const override;
   const std::vector<PairExample>& examples() const { return examples_; }
   // Writes example i (truncated to T tokens) into a row.
   void example_row(size_t i, int32_t* tokens, int32_t* targets, int64_t T) const;
@@ -95,6 +100,9 @@ class DataMix {
   // tokens and targets: B*T entries.
   void fill(Rng& rng, int32_t* tokens, int32_t* targets, int64_t B, int64_t T) const;
   std::string describe() const;
+  // Of the sources' fingerprints and weights, in order: equal fingerprints
+  // mean fill() draws the same rows from the same Rng state.
+  uint64_t fingerprint() const;
 
  private:
   std::vector<std::shared_ptr<const DataSource>> sources_;

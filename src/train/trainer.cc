@@ -8,6 +8,7 @@
 
 #include "model/transformer.h"
 #include "train/checkpoint.h"
+#include "train/run_settings.h"
 #include "util/error.h"
 
 namespace tandem::train {
@@ -41,6 +42,7 @@ Trainer::Trainer(TrainOptions options, DataMix train, std::shared_ptr<const Data
     : opt_(std::move(options)),
       train_(std::move(train)),
       valid_(std::move(valid)),
+      data_fingerprint_(train_.fingerprint()),
       model_(make_model(opt_)),
       adam_(model_.lora_enabled() ? model_.lora_tensors() : model_.tensors(),
             model_.lora_enabled() ? model_.lora_params.size() : model_.n_params(), opt_.adam),
@@ -52,21 +54,38 @@ Trainer::Trainer(TrainOptions options, DataMix train, std::shared_ptr<const Data
   }
   if (opt_.batch < 1 || opt_.accum < 1 || opt_.steps < 1) throw Error("trainer: batch, accum and steps must be positive");
   opt_.schedule.total_steps = opt_.steps;
+  check_override_names(opt_.overrides, run_settings(opt_, data_fingerprint_, false));
   tokens_.resize(static_cast<size_t>(opt_.batch * opt_.seq_len));
   targets_.resize(tokens_.size());
 }
 
 void Trainer::resume(const std::string& path) {
   Checkpoint ck = read_checkpoint(path);
-  const ModelShape& a = ck.shape;
-  const ModelShape& b = opt_.shape;
-  if (a.n_vocab != b.n_vocab || a.n_embd != b.n_embd || a.n_layer != b.n_layer || a.n_head != b.n_head ||
-      a.n_head_kv != b.n_head_kv || a.n_ff != b.n_ff || a.tied_output != b.tied_output) {
-    throw Error(path + ": the checkpoint's model shape differs from the requested one; resume with the same options");
+  const RunSettings now = run_settings(opt_, data_fingerprint_, teacher_ != nullptr);
+  std::vector<SettingChange> changes;
+  if (ck.version < 2) {
+    // No settings recorded: check the shape (with every other setting waived).
+    TrainOptions old = opt_;
+    old.shape = ck.shape;
+    compare_run_settings(run_settings(old, data_fingerprint_, teacher_ != nullptr), now, {"all"}, path);
+    if (std::find(opt_.overrides.begin(), opt_.overrides.end(), "all") == opt_.overrides.end()) {
+      throw Error(path + ": this checkpoint (format version " + std::to_string(ck.version) +
+                  ") does not record the training options, so resuming cannot check that they are unchanged; "
+                  "if they are, resume it with --override all");
+    }
+    if (!opt_.quiet) std::printf("resume: %s records no options (format version 1); not checked\n", path.c_str());
+  } else {
+    changes = compare_run_settings(ck.settings, now, opt_.overrides, path);
   }
   if (ck.params.size() != trainable().size()) {
     throw Error(path + ": the checkpoint holds " + std::to_string(ck.params.size()) + " trained parameters, this run " +
                 std::to_string(trainable().size()) + " (same --lora-rank and targets?)");
+  }
+  for (const auto& c : changes) {
+    if (!opt_.quiet) {
+      std::printf("resume: %s changed deliberately (checkpoint %s, now %s)\n", c.label.c_str(), c.checkpoint.c_str(),
+                  c.now.c_str());
+    }
   }
   trainable() = std::move(ck.params);
   adam_.m() = std::move(ck.m);
@@ -93,6 +112,7 @@ void Trainer::save_checkpoint() {
   if (opt_.checkpoint_path.empty()) return;
   Checkpoint ck;
   ck.shape = opt_.shape;
+  ck.settings = run_settings(opt_, data_fingerprint_, teacher_ != nullptr);
   ck.step = step_;
   ck.adam_t = adam_.t();
   ck.data_rng = data_rng_.state();

@@ -4,11 +4,13 @@
 //
 // Determinism: given the same options and data, a run produces bit-identical
 // parameters whatever the number of threads, and a run resumed from a
-// checkpoint continues exactly as the uninterrupted run would have.
+// checkpoint continues exactly as the uninterrupted run would have (resume
+// refuses a run whose settings differ from the checkpoint's unless told to).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -50,6 +52,14 @@ struct TrainOptions {
   // LoRA fine-tuning (rank > 0): only the adapters are trained; load the base
   // weights into model() before run().
   LoraConfig lora;
+  // Resuming (train/run_settings.h): the settings whose change from the
+  // checkpoint's is deliberate, by name ("all": every one but the model's
+  // shape). The constructor rejects a name that is no setting.
+  std::vector<std::string> overrides;
+  // Identities of inputs the trainer does not see whole, recorded in
+  // checkpoints and compared on resume like the options (the CLI's "init" and
+  // "teacher" file fingerprints, ...). Keys must differ from the settings' names.
+  std::map<std::string, std::string> inputs;
 };
 
 class Trainer {
@@ -58,7 +68,13 @@ class Trainer {
   Trainer(TrainOptions options, DataMix train, std::shared_ptr<const DataSource> valid);
 
   // Initializes parameters randomly from options.seed (the default), or from
-  // a checkpoint written by an earlier run with the same options.
+  // a checkpoint written by an earlier run with the same options. Throws
+  // tandem::Error naming the first setting (train/run_settings.h: option,
+  // training data, input) that differs from the checkpoint's, with both
+  // values, unless options.overrides names it; the shape never may differ.
+  // A version 1 checkpoint records no settings: only its shape is checked,
+  // and only with the override "all". Call set_teacher first when distilling.
+  // Prints the overridden changes unless options.quiet.
   void resume(const std::string& checkpoint_path);
 
   // Distills from `teacher` (same vocabulary as the model; shared, read-only).
@@ -90,6 +106,7 @@ class Trainer {
   TrainOptions opt_;
   DataMix train_;
   std::shared_ptr<const DataSource> valid_;
+  uint64_t data_fingerprint_ = 0;  // of train_, for the checkpoints' settings
   TrainModel<float> model_;
   AdamW adam_;
   Rng data_rng_;

@@ -70,6 +70,63 @@ TEST_F(TrainCli, ResumedRunEndsWithTheSameModel) {
   EXPECT_EQ(read_file(p("full.gguf")), read_file(p("resumed.gguf")));
 }
 
+// --resume with another option, or changed data, fails naming what changed;
+// --override NAME lets that change through deliberately.
+TEST_F(TrainCli, ResumeRefusesChangedOptionsUnlessOverridden) {
+  const std::string ck = p("run.ckpt");
+  const std::string cmd = train_cmd(6, 0) + " --checkpoint " + ck + " -o " + p("m.gguf");
+  // `cmd` with one option's value replaced.
+  auto with = [&cmd](const std::string& from, const std::string& to) {
+    std::string c = cmd;
+    c.replace(c.find(from), from.size(), to);
+    return c;
+  };
+  auto first = run_command(cmd + " --stop-after 2");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto batch = run_command(with("--batch 4", "--batch 2") + " --resume");
+  EXPECT_EQ(batch.exit_code, 1);
+  EXPECT_NE(batch.err.find("error: " + ck + ": --batch differs from the checkpoint (checkpoint 4, now 2); "
+                           "use --override batch to change it deliberately"),
+            std::string::npos)
+      << batch.err;
+  // A longer run is a change too: the schedule spans the total step count.
+  auto steps = run_command(with("--steps 6", "--steps 8") + " --resume");
+  EXPECT_EQ(steps.exit_code, 1);
+  EXPECT_NE(steps.err.find("--steps differs from the checkpoint (checkpoint 6, now 8)"), std::string::npos)
+      << steps.err;
+  auto lr = run_command(cmd + " --resume --lr 0.002 --min-lr 0.0001");
+  EXPECT_EQ(lr.exit_code, 1);
+  EXPECT_NE(lr.err.find("--lr differs from the checkpoint (checkpoint 0.001, now 0.002)"), std::string::npos)
+      << lr.err;
+  auto vocab = run_command(with("--vocab 300", "--vocab 400") + " --resume");  // ignored on resume before: the vocabulary is reused
+  EXPECT_EQ(vocab.exit_code, 1);
+  EXPECT_NE(vocab.err.find("--vocab differs from the checkpoint (checkpoint 300, now 400)"), std::string::npos)
+      << vocab.err;
+  auto unknown = run_command(cmd + " --resume --override batch,bogus");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("--override bogus: no such setting"), std::string::npos) << unknown.err;
+  auto no_resume = run_command(cmd + " --override batch");
+  EXPECT_EQ(no_resume.exit_code, 1);
+  EXPECT_NE(no_resume.err.find("--override only applies to --resume"), std::string::npos) << no_resume.err;
+  EXPECT_FALSE(std::filesystem::exists(p("m.gguf")));
+
+  // One document edited: the training data differs.
+  std::string docs = read_file(p("docs.jsonl"));
+  docs.replace(docs.find("little dog"), 10, "little cat");
+  std::ofstream(p("docs.jsonl"), std::ios::trunc) << docs;
+  auto data = run_command(cmd + " --resume");
+  EXPECT_EQ(data.exit_code, 1);
+  EXPECT_NE(data.err.find("the training data ("), std::string::npos) << data.err;
+  EXPECT_NE(data.err.find("use --override data"), std::string::npos) << data.err;
+
+  auto both = run_command(with("--batch 4", "--batch 2") + " --resume --override data --override batch");
+  ASSERT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_NE(both.out.find("resume: --batch changed deliberately (checkpoint 4, now 2)"), std::string::npos) << both.out;
+  EXPECT_NE(both.out.find("resume: the training data"), std::string::npos) << both.out;
+  EXPECT_NE(both.out.find("resumed from"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(p("m.gguf")));
+}
+
 TEST_F(TrainCli, MissingDataIsAOneLineError) {
   auto r = run_command(tandem_binary() + " train --data " + p("nope.jsonl") + " -o " + p("x.gguf"));
   EXPECT_EQ(r.exit_code, 1);

@@ -12,6 +12,7 @@
 #include "gguf/gguf.h"
 #include "model/transformer.h"
 #include "test_util.h"
+#include "tiny_run.h"
 #include "tokenizer/tokenizer.h"
 #include "train/export.h"
 #include "train/checkpoint.h"
@@ -22,6 +23,11 @@
 
 namespace tandem::train {
 namespace {
+
+using tiny::TinyVocab;
+using tiny::tiny_data;
+using tiny::tiny_encoder;
+using tiny::tiny_options;
 
 TEST(AdamW, MatchesTheUpdateRuleWithDecoupledDecayOnMatricesOnly) {
   std::vector<ParamTensor> tensors = {{"w", {2, 2}, 0, 4, false}, {"norm", {2}, 4, 2, true}};
@@ -70,22 +76,6 @@ TEST(ClipGradNorm, ScalesToTheMaximumNorm) {
   EXPECT_EQ(h[0], 0.3f);  // below the limit: untouched
 }
 
-// A tiny trained vocabulary and its library tokenizers (text, continuation).
-struct TinyVocab {
-  SpmVocab vocab;
-  std::unique_ptr<Tokenizer> tok, cont;
-};
-
-TinyVocab tiny_encoder() {
-  SpmTrainOptions o;
-  o.vocab_size = 300;
-  TinyVocab t;
-  t.vocab = train_spm({"the cat sat on the mat. the dog sat on the log.", "1 2 3 4 5 6 7 8 9 0 = + - *"}, o);
-  t.tok = make_tokenizer(t.vocab);
-  t.cont = make_tokenizer(t.vocab, false);
-  return t;
-}
-
 TEST(PairSource, ScoresOnlyCompletionTokens) {
   TinyVocab enc = tiny_encoder();
   PairExample ex = encode_pair(*enc.tok, *enc.cont, "the cat", " sat on the mat");
@@ -130,38 +120,6 @@ TEST(TextSource, RowsAreWindowsOfTheDocumentStream) {
     ASSERT_NE(it, stream.end());
     for (int j = 0; j < 4; ++j) EXPECT_EQ(tgt[j], *(it + j + 1));
   }
-}
-
-TrainOptions tiny_options(const std::string& ckpt) {
-  TrainOptions o;
-  o.shape.n_vocab = 300;
-  o.shape.n_embd = 16;
-  o.shape.n_layer = 2;
-  o.shape.n_head = 4;
-  o.shape.n_head_kv = 2;
-  o.shape.n_ff = 32;
-  o.shape.n_ctx = 16;
-  o.batch = 4;
-  o.seq_len = 16;
-  o.accum = 2;
-  o.steps = 12;
-  o.schedule = {3e-3, 3e-4, 3, 12};
-  o.eval_every = 0;
-  o.checkpoint_path = ckpt;
-  o.quiet = true;
-  o.seed = 7;
-  return o;
-}
-
-DataMix tiny_data(const TinyVocab& enc) {
-  DataMix mix;
-  std::vector<std::string> docs;
-  for (int i = 0; i < 20; ++i) docs.push_back("the cat sat on the mat. the dog sat on the log.");
-  mix.add(std::make_shared<TextSource>(docs, *enc.tok, "cats"), 2.0);
-  std::vector<PairExample> pairs = {encode_pair(*enc.tok, *enc.cont, "1 + 2 =", " 3"),
-                                      encode_pair(*enc.tok, *enc.cont, "2 + 2 =", " 4")};
-  mix.add(std::make_shared<PairSource>(pairs, "sums", 2), 1.0);
-  return mix;
 }
 
 TEST(Trainer, LossDecreasesOnARepetitiveCorpus) {

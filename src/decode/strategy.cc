@@ -144,6 +144,7 @@ StrategyResult run_strategy(Transformer& model, std::string_view prompt_text, co
     SpeculationGovernor governor;
     SpeculativeExtras extras;
     extras.grammar = masker;
+    extras.penalties = o.sampling;
     if (o.spec_fallback) extras.governor = &governor;
     speculative_generate(target, prompt, limit, *proposer, *verifier, *policy,
                          [&](TokenId t, std::span<const float> logits) { return out.push(t, logits); }, &r.speculative,

@@ -128,14 +128,16 @@ class Session {
 };
 
 // Rejects options this run would not use: generation options with
-// --print-prompt, and sampling options greedy decoding ignores (the same rules
-// as `tandem generate`, see decode::validate).
+// --print-prompt (--threads, a resource limit, stays allowed so that one
+// command line prefix serves both modes), and sampling options greedy
+// decoding ignores (the same rules as `tandem generate`, see decode::validate).
 void check_options(const ChatOptions& o, const CLI::App& cmd) {
   std::vector<std::string> written;
   for (const CLI::Option* opt : cmd.get_options())
     if (opt->count() > 0) written.push_back(opt->get_name());
   if (o.print_prompt) {
-    static const char* kUsed[] = {"--model", "--template", "--system", "--prompt", "--conversation", "--print-prompt"};
+    static const char* kUsed[] = {"--model",        "--template",     "--system", "--prompt",
+                                  "--conversation", "--print-prompt", "--threads"};
     for (const std::string& name : written)
       if (std::find(std::begin(kUsed), std::end(kUsed), name) == std::end(kUsed))
         throw Error(name + " has no effect with --print-prompt (nothing is generated)");

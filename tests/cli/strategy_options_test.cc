@@ -94,7 +94,7 @@ TEST(StrategyOptionsCli, ChatRejectsOptionsItWouldIgnore) {
   expect_rejected(chat + "--temp 0 --top-k 10",
                   "--top-k has no effect with greedy decoding (--temp 0): drop it, or sample with --strategy sample and "
                   "--temp > 0");
-  const auto ok = run_command(chat + "--print-prompt");
+  const auto ok = run_command(chat + "--print-prompt -t 1");  // --threads is allowed in both modes
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
 }
 

@@ -23,6 +23,7 @@
 #include "cli/lora_options.h"
 #include "cli/sampling_options.h"
 #include "decode/generate.h"
+#include "decode/strategy_options.h"
 #include "gguf/gguf.h"
 #include "model/transformer.h"
 #include "util/error.h"
@@ -126,6 +127,27 @@ class Session {
   sample::SamplerChain chain_;
 };
 
+// Rejects options this run would not use: generation options with
+// --print-prompt (--threads, a resource limit, stays allowed so that one
+// command line prefix serves both modes), and sampling options greedy
+// decoding ignores (the same rules as `tandem generate`, see decode::validate).
+void check_options(const ChatOptions& o, const CLI::App& cmd) {
+  std::vector<std::string> written;
+  for (const CLI::Option* opt : cmd.get_options())
+    if (opt->count() > 0) written.push_back(opt->get_name());
+  if (o.print_prompt) {
+    static const char* kUsed[] = {"--model",        "--template",     "--system", "--prompt",
+                                  "--conversation", "--print-prompt", "--threads"};
+    for (const std::string& name : written)
+      if (std::find(std::begin(kUsed), std::end(kUsed), name) == std::end(kUsed))
+        throw Error(name + " has no effect with --print-prompt (nothing is generated)");
+    return;
+  }
+  decode::StrategyOptions s;
+  s.sampling = o.sampling;
+  decode::validate(s, written);
+}
+
 void run_chat(const ChatOptions& o) {
   // --print-prompt needs only the tokenizer's special tokens, not the weights.
   std::unique_ptr<Transformer> model;
@@ -210,7 +232,10 @@ void add_chat_command(CLI::App& app) {
   cmd->add_option("--stop", o->stop, "End a reply when this text is generated (repeatable)");
   cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("-v,--verbose", o->verbose, "Print cache reuse to stderr");
-  cmd->callback([o] { run_chat(*o); });
+  cmd->callback([o, cmd] {
+    check_options(*o, *cmd);
+    run_chat(*o);
+  });
 }
 
 }  // namespace tandem::cli

@@ -41,7 +41,17 @@ std::string read_text_file(const std::string& path, const char* what) {
   return ss.str();
 }
 
-void run_generate(GenerateOptions& o) {
+// The long names of the options written on the command line ("--draft", ...).
+std::vector<std::string> written_options(const CLI::App& cmd) {
+  std::vector<std::string> names;
+  for (const CLI::Option* opt : cmd.get_options())
+    if (opt->count() > 0) names.push_back(opt->get_name());
+  return names;
+}
+
+void run_generate(GenerateOptions& o, const std::vector<std::string>& written) {
+  // Before anything is loaded: an option the strategy would ignore is an error.
+  decode::validate(o.strategy, written);
   if (!o.prompt_file.empty()) o.prompt = read_text_file(o.prompt_file, "prompt file");
   if (!o.grammar_file.empty()) o.strategy.grammar = read_text_file(o.grammar_file, "grammar file");
   if (!o.json_schema_file.empty()) o.strategy.json_schema = read_text_file(o.json_schema_file, "JSON schema file");
@@ -117,7 +127,7 @@ void add_generate_command(CLI::App& app) {
 
   cmd->add_flag("--no-display-prompt", o->no_display_prompt, "Print only the generated text");
   cmd->add_flag("-v,--verbose", o->verbose, "Print statistics (tokens/s, acceptance rate, model calls) to stderr");
-  cmd->callback([o] { run_generate(*o); });
+  cmd->callback([o, cmd] { run_generate(*o, written_options(*cmd)); });
 }
 
 }  // namespace tandem::cli

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "sample/penalties.h"
 #include "util/error.h"
 
 namespace tandem::decode {
@@ -18,8 +19,42 @@ TokenId argmax(const float* x, int32_t n) {
 }
 }  // namespace
 
+HistoryPenalties::HistoryPenalties(const sample::SamplingParams& p) : last_n_(p.penalty_last_n) {
+  // The same conditions as make_chain, so both apply exactly the same steps.
+  if (!p.logit_bias.empty()) bias_ = std::make_unique<sample::LogitBias>(p.logit_bias);
+  if (p.penalty_last_n != 0 &&
+      (p.repeat_penalty != 1.0f || p.frequency_penalty != 0.0f || p.presence_penalty != 0.0f))
+    penalties_ = std::make_unique<sample::Penalties>(p.penalty_last_n, p.repeat_penalty, p.frequency_penalty,
+                                                     p.presence_penalty);
+}
+
+void HistoryPenalties::start(std::span<const TokenId> history) {
+  if (!penalties_) return;
+  penalties_->reset();
+  // Penalties keeps a window of the last last_n_ tokens: older ones would
+  // drop out again, so only the tail is fed.
+  if (last_n_ > 0 && history.size() > static_cast<size_t>(last_n_)) history = history.last(static_cast<size_t>(last_n_));
+  for (TokenId t : history) penalties_->accept(t);
+}
+
+void HistoryPenalties::push(TokenId t) {
+  if (penalties_) penalties_->accept(t);
+}
+
+void HistoryPenalties::apply(std::span<float> logits) {
+  if (!active()) return;
+  sample::Candidates c = sample::Candidates::from_logits(logits);
+  if (bias_) bias_->apply(c);  // bias first, as in make_chain: the penalties depend on the logit's sign
+  if (penalties_) penalties_->apply(c);
+  for (const auto& x : c.items) logits[static_cast<size_t>(x.id)] = x.logit;
+}
+
 DraftModelProposer::DraftModelProposer(Session& draft, bool greedy, const sample::SamplingParams& shaping)
-    : draft_(draft), greedy_(greedy), shaping_(sample::make_shaping_chain(shaping)), rng_(shaping.seed ^ 0x5eedd4a7ULL) {}
+    : draft_(draft),
+      greedy_(greedy),
+      shaping_(sample::make_shaping_chain(shaping)),
+      penalties_(shaping),
+      rng_(shaping.seed ^ 0x5eedd4a7ULL) {}
 
 Draft DraftModelProposer::propose(std::span<const TokenId> context, int max_tokens) {
   return propose_impl(context, max_tokens, nullptr, kDeadState);
@@ -41,14 +76,16 @@ Draft DraftModelProposer::propose_impl(std::span<const TokenId> context, int max
   n_evals_ += sync_session(draft_, context, 1, logits_) > 0;
   TokenId last = context.back();
   const int32_t n_vocab = draft_.n_vocab();
+  penalties_.start(context);
   for (int i = 0; i < max_tokens; ++i) {
     draft_.eval(std::span<const TokenId>(&last, 1), false, logits_);
     ++n_evals_;
+    const auto row = std::span<float>(logits_).first(static_cast<size_t>(n_vocab));
     if (masker) {
       if (state == kDeadState) break;
-      if (!mask_logits(masker->mask(state), masker->n_vocab(), std::span<float>(logits_).first(static_cast<size_t>(n_vocab))))
-        break;
+      if (!mask_logits(masker->mask(state), masker->n_vocab(), row)) break;
     }
+    penalties_.apply(row);
     TokenId t;
     if (greedy_) {
       t = argmax(logits_.data(), n_vocab);
@@ -60,6 +97,7 @@ Draft DraftModelProposer::propose_impl(std::span<const TokenId> context, int max
       d.probs.push_back(std::move(q));
     }
     d.tokens.push_back(t);
+    penalties_.push(t);
     if (masker) {
       state = masker->advance(state, t);
       if (masker->is_eog(t)) break;  // nothing follows the end of generation
@@ -188,6 +226,7 @@ std::vector<TokenId> speculative_generate(Session& target, std::span<const Token
   const int32_t n_vocab = target.n_vocab();
   std::vector<TokenId> input;
   std::vector<GrammarStateId> states;  // grammar state before each draft position
+  HistoryPenalties penalties(extras.penalties);
   while (static_cast<int>(out.size()) < n_predict) {
     const int64_t room = target.n_ctx() - target.n_past() - 1;  // positions left after the pending token
     if (room < 0) break;
@@ -221,12 +260,17 @@ std::vector<TokenId> speculative_generate(Session& target, std::span<const Token
     const int64_t base = target.n_past();
     target.eval(input, true, logits);
     std::span<const float> verify_logits = logits;
-    if (grammar) {
-      // The grammar mask on the target's row of every draft position.
+    if (grammar || penalties.active()) {
+      // The target's row of every draft position as the plain sampler chain
+      // would see it there: grammar mask, then bias and penalties over the
+      // history up to that position.
       masked.assign(logits.begin(), logits.end());
-      for (size_t i = 0; i < states.size(); ++i) {
-        mask_logits(grammar->mask(states[i]), grammar->n_vocab(),
-                    std::span<float>(masked).subspan(i * static_cast<size_t>(n_vocab), static_cast<size_t>(n_vocab)));
+      penalties.start(context);
+      for (size_t i = 0; i <= draft.tokens.size(); ++i) {
+        const auto row = std::span<float>(masked).subspan(i * static_cast<size_t>(n_vocab), static_cast<size_t>(n_vocab));
+        if (grammar) mask_logits(grammar->mask(states[i]), grammar->n_vocab(), row);
+        penalties.apply(row);
+        if (i < draft.tokens.size()) penalties.push(draft.tokens[i]);
       }
       verify_logits = masked;
     }

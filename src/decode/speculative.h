@@ -23,6 +23,32 @@
 
 namespace tandem::decode {
 
+// The history-dependent steps at the head of make_chain (sample/chain.h):
+// logit bias, then the repetition/frequency/presence penalties over the last
+// penalty_last_n tokens of the history (the prompt included, as generate()
+// counts it). Speculative decoding applies them itself, because one target
+// pass covers draft positions with different histories: the row of draft
+// position i must see history + draft[0..i-1], as plain decoding would.
+// Only logit_bias and the penalty fields of the params are read.
+class HistoryPenalties {
+ public:
+  explicit HistoryPenalties(const sample::SamplingParams& params);
+  // False when the params set no bias and no active penalty: apply() is a no-op.
+  bool active() const { return bias_ != nullptr || penalties_ != nullptr; }
+  // Forgets the history and starts from `history` (only its last
+  // penalty_last_n tokens are read). O(min(penalty_last_n, history size)).
+  void start(std::span<const TokenId> history);
+  // Appends one token to the history.
+  void push(TokenId t);
+  // Applies the bias and the penalties for the current history to one row
+  // of n_vocab logits, in place. O(n_vocab).
+  void apply(std::span<float> logits);
+
+ private:
+  int last_n_;
+  std::unique_ptr<sample::Sampler> bias_, penalties_;
+};
+
 struct Draft {
   std::vector<TokenId> tokens;
   // probs[i]: the distribution tokens[i] was drawn from (n_vocab floats).
@@ -48,9 +74,13 @@ class Proposer {
 };
 
 // Drafts with a smaller model sharing the target's vocabulary. The draft
-// session is kept in sync with the context (common prefix reused). greedy:
-// argmax drafts (deterministic); otherwise draws from `shaping` applied to the
-// draft logits with its own seeded Rng, and reports the probabilities.
+// session is kept in sync with the context (common prefix reused). The draft
+// logits at each drafted position get `shaping`'s logit bias and penalties
+// over the context plus the tokens drafted before it (HistoryPenalties), so
+// the draft follows the target's penalized distribution. greedy: argmax
+// drafts (deterministic); otherwise draws from `shaping` (top-k, ...,
+// temperature) applied to them with its own seeded Rng, and reports the
+// probabilities.
 class DraftModelProposer : public Proposer {
  public:
   DraftModelProposer(Session& draft, bool greedy, const sample::SamplingParams& shaping = {});
@@ -66,6 +96,7 @@ class DraftModelProposer : public Proposer {
   Session& draft_;
   bool greedy_;
   sample::SamplerChain shaping_;
+  HistoryPenalties penalties_;
   sample::Rng rng_;
   std::vector<float> logits_;
   int64_t n_evals_ = 0;
@@ -109,7 +140,8 @@ class GreedyVerifier : public Verifier {
 // Speculative rejection sampling: token d with draft probability q(d) is kept
 // with probability min(1, p(d) / q(d)); on rejection the next token is drawn
 // from normalize(max(0, p - q)); after a fully accepted draft, from p. p is the
-// target distribution after `shaping` (temperature, top-k, ...); the draft
+// target distribution after `shaping` (temperature, top-k, ...; logit bias and
+// penalties are already in the logits, see SpeculativeExtras); the draft
 // must have been drawn with the same shaping for good acceptance (correctness
 // holds regardless).
 class RejectionVerifier : public Verifier {
@@ -224,12 +256,20 @@ struct SpeculativeStats {
 // the verifier's own token obeys the grammar too. Greedy output then equals
 // plain greedy decoding with the grammar, token for token. on_token still
 // receives the raw (unmasked) logits.
+// extras.penalties: the logit bias and repetition/frequency/presence
+// penalties of these params are applied to the target's row at every draft
+// position with the history prompt + generated + the draft tokens before it
+// (after the grammar mask, as make_chain orders them), before the verifier
+// sees them. Greedy output then equals plain greedy decoding with the same
+// params token for token, and rejection sampling samples the penalized
+// distribution. The defaults apply nothing.
 // extras.governor (optional): falls back to plain steps when speculation is
 // slower (see SpeculationGovernor); extras.clock gives seconds (default: a
 // steady clock), injectable for tests.
 struct SpeculativeExtras {
   std::shared_ptr<TokenMasker> grammar;
   GrammarStateId grammar_state = kDeadState;
+  sample::SamplingParams penalties;  // only logit_bias and the penalty fields are read
   SpeculationGovernor* governor = nullptr;
   std::function<double()> clock;
 };

@@ -92,6 +92,7 @@ std::string StrategyResult::summary() const {
 
 StrategyResult run_strategy(Transformer& model, std::string_view prompt_text, const StrategyOptions& o,
                             const TextCallback& on_text) {
+  validate(o);
   const Tokenizer& tok = model.tokenizer();
   const std::vector<TokenId> prompt = tok.encode(prompt_text, true, true);
   if (prompt.empty()) throw Error("the prompt is empty and the model adds no BOS token: nothing to continue");
@@ -144,6 +145,7 @@ StrategyResult run_strategy(Transformer& model, std::string_view prompt_text, co
     SpeculationGovernor governor;
     SpeculativeExtras extras;
     extras.grammar = masker;
+    extras.penalties = o.sampling;
     if (o.spec_fallback) extras.governor = &governor;
     speculative_generate(target, prompt, limit, *proposer, *verifier, *policy,
                          [&](TokenId t, std::span<const float> logits) { return out.push(t, logits); }, &r.speculative,
@@ -172,8 +174,6 @@ StrategyResult run_strategy(Transformer& model, std::string_view prompt_text, co
     r.output = out.finish();
   } else if (st == "best-of-n" || st == "self-consistency" || st == "mbr") {
     if (o.n_samples < 1) throw Error("n_samples must be at least 1");
-    if (!o.scorer_model.empty() && st != "best-of-n")
-      throw Error("a scorer model is used by best-of-n only, not by '" + st + "'");
     std::unique_ptr<Transformer> scorer;
     if (!o.scorer_model.empty()) {
       try {
@@ -214,8 +214,7 @@ StrategyResult run_strategy(Transformer& model, std::string_view prompt_text, co
     r.output = r.candidates[r.chosen];
     if (on_text && !r.output.text.empty()) on_text(r.output.text);
   } else {
-    throw Error("unknown strategy '" + st +
-                "' (use sample, greedy, speculative, lookup, contrastive, proxy, best-of-n, self-consistency or mbr)");
+    throw Error("unknown strategy '" + st + "'");  // validate() lets only known ones through
   }
   r.seconds = elapsed();
   return r;

@@ -18,6 +18,9 @@
 //   "mbr"               n_samples candidates, MBR with mbr_utility
 // grammar / json_schema constrain every strategy (speculative ones mask the
 // drafts and the target's logits at every draft position).
+// Logit bias and repetition/frequency/presence penalties apply in every
+// strategy (speculative ones at every draft position, so greedy speculative
+// output equals greedy output under the same penalties).
 // Speculative strategies fall back to plain decoding when speculation turns
 // out slower (spec_fallback; see SpeculationGovernor).
 // The reranking strategies sample their N candidates in lockstep, from one
@@ -37,40 +40,12 @@
 
 #include "decode/generate.h"
 #include "decode/speculative.h"
+#include "decode/strategy_options.h"
 #include "model/transformer.h"
 
 namespace tandem::decode {
 
-struct StrategyOptions {
-  std::string strategy = "sample";
-  sample::SamplingParams sampling;  // seed, temperature, top-k/p, penalties, ...
-  TextOptions text;                 // n_predict, stop strings, ignore_eos, logprobs
-  std::string grammar;              // GBNF text (empty: none)
-  std::string json_schema;          // JSON Schema text (empty: none)
-  int64_t n_ctx = 0;                // 0: prompt + n_predict + room for drafts, capped by the model
-
-  // speculative / lookup
-  std::string draft_model;
-  int draft_max = 8, draft_min = 1, draft_init = 4;
-  bool adaptive_draft = true;       // false: always draft_max tokens
-  int ngram_min = 1, ngram_max = 3;
-  bool spec_fallback = true;        // go plain when speculation is slower
-
-  // contrastive / proxy
-  std::string amateur_model;
-  float alpha = 0.1f;               // contrastive plausibility cut
-  std::string tuned_model, untuned_model;
-  float proxy_strength = 1.0f;
-
-  // best-of-n / self-consistency / mbr
-  int n_samples = 4;
-  std::string mbr_utility = "chrf";
-  std::string scorer_model;         // best-of-n: judge model (any vocabulary); empty: own mean logprob
-  std::string scorer_template;      // {prompt} and {candidate}; empty: kDefaultJudgeTemplate
-  std::string scorer_verdict;       // empty: kDefaultVerdict (" Yes")
-
-  int n_threads = 0;                // for auxiliary models; 0: same as the main model
-};
+// StrategyOptions and validate(): decode/strategy_options.h.
 
 struct StrategyResult {
   Generation output;                   // the chosen continuation
@@ -90,8 +65,9 @@ struct StrategyResult {
 // Tokenizes `prompt` (BOS as the model's vocabulary wants, special tokens
 // parsed), runs the strategy and streams the chosen text through on_text
 // (immediately for single-pass strategies, at the end for reranking ones).
-// Throws tandem::Error for an unknown strategy, a missing or incompatible
-// auxiliary model (different vocabulary), or an invalid grammar/schema.
+// Throws tandem::Error for options validate() rejects, a missing or
+// incompatible auxiliary model (different vocabulary), or an invalid
+// grammar/schema.
 StrategyResult run_strategy(Transformer& model, std::string_view prompt, const StrategyOptions& options,
                             const TextCallback& on_text = {});
 

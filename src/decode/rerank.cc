@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "decode/text_metrics.h"
+#include "util/answer.h"
 #include "util/error.h"
 
 namespace tandem::decode {
@@ -72,7 +73,7 @@ std::optional<Vote> majority_answer(std::span<const Generation> c) {
   std::map<std::string, Vote> votes;
   std::vector<std::string> order;
   for (size_t i = 0; i < c.size(); ++i) {
-    auto a = extract_answer(c[i].text);
+    auto a = extract_final_answer(c[i].text);
     if (!a) continue;
     auto [it, fresh] = votes.try_emplace(*a, Vote{*a, 0, i});
     if (fresh) order.push_back(*a);

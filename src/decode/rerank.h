@@ -38,8 +38,8 @@ struct Vote {
   int votes = 0;
   size_t representative = 0;  // first candidate giving that answer
 };
-// Majority over extract_answer() of each candidate's text (ties: the answer
-// seen first). nullopt if no candidate has an answer.
+// Majority over extract_final_answer() (util/answer.h) of each candidate's
+// text (ties: the answer seen first). nullopt if no candidate has an answer.
 std::optional<Vote> majority_answer(std::span<const Generation> candidates);
 
 using Utility = std::function<double(std::string_view hyp, std::string_view ref)>;

@@ -94,40 +94,4 @@ double chrf(std::string_view hyp, std::string_view ref, int max_n, double beta) 
   return (1 + b2) * p * rr / (b2 * p + rr);
 }
 
-std::optional<std::string> extract_answer(std::string_view text) {
-  size_t from = 0;
-  const size_t hashes = text.rfind("####");
-  if (hashes != std::string_view::npos) from = hashes + 4;
-  // Numbers: optional '-', digits with optional ',' groups and a fraction.
-  std::optional<std::string> last;
-  for (size_t i = from; i < text.size();) {
-    const bool neg = text[i] == '-' && i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1]));
-    if (!neg && !std::isdigit(static_cast<unsigned char>(text[i]))) {
-      ++i;
-      continue;
-    }
-    std::string num = neg ? "-" : "";
-    size_t j = neg ? i + 1 : i;
-    while (j < text.size()) {
-      const char c = text[j];
-      if (std::isdigit(static_cast<unsigned char>(c))) {
-        num += c;
-      } else if ((c == ',' || c == '.') && j + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[j + 1]))) {
-        if (c == '.') num += c;
-      } else {
-        break;
-      }
-      ++j;
-    }
-    if (num.find('.') != std::string::npos) {
-      while (num.back() == '0') num.pop_back();
-      if (num.back() == '.') num.pop_back();
-    }
-    last = num;
-    if (hashes != std::string_view::npos) return last;  // the number right after "####"
-    i = j;
-  }
-  return last;
-}
-
 }  // namespace tandem::decode

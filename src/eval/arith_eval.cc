@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "model/transformer.h"
+#include "util/answer.h"
 
 namespace tandem::eval {
 
@@ -24,9 +25,8 @@ ArithEvalResult evaluate_arith(Transformer& model, const std::vector<ArithProble
       model.forward(cache, std::span<const TokenId>(&next, 1), Logits::kLast, logits);
     }
     const std::string text = tok.decode(out);
-    const auto answer = parse_final_answer(text);
     ++r.n;
-    r.correct += answer && *answer == p.answer;
+    r.correct += extract_final_answer(text) == std::to_string(p.answer);
     if (static_cast<int>(r.samples.size()) < n_samples) r.samples.push_back(arith_prompt(p) + text);
     if (progress) progress(r, problems.size());
   }

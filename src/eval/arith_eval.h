@@ -1,5 +1,5 @@
 // Accuracy of a model on tandem's synthetic arithmetic task: greedy decoding
-// of arith_completion() after arith_prompt(), scored by the "#### N" answer.
+// of arith_completion() after arith_prompt(), scored by the final answer (util/answer.h).
 #pragma once
 
 #include <cstdint>

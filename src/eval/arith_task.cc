@@ -1,7 +1,6 @@
 #include "eval/arith_task.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "train/rng.h"
 #include "util/error.h"
@@ -77,29 +76,5 @@ std::vector<ArithProblem> generate_arith(int64_t count, int difficulty, uint64_t
 
 std::string arith_prompt(const ArithProblem& p) { return "Question: " + p.question + "\nAnswer:"; }
 std::string arith_completion(const ArithProblem& p) { return " " + p.solution; }
-
-std::optional<int64_t> parse_final_answer(std::string_view text) {
-  const size_t at = text.find("####");
-  if (at == std::string_view::npos) return std::nullopt;
-  size_t i = at + 4;
-  while (i < text.size() && text[i] == ' ') ++i;
-  bool neg = false;
-  if (i < text.size() && text[i] == '-') {
-    neg = true;
-    ++i;
-  }
-  int64_t v = 0;
-  bool any = false;
-  for (; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == ',') continue;
-    if (!std::isdigit(static_cast<unsigned char>(c))) break;
-    if (v > (INT64_MAX - 9) / 10) return std::nullopt;
-    v = v * 10 + (c - '0');
-    any = true;
-  }
-  if (!any) return std::nullopt;
-  return neg ? -v : v;
-}
 
 }  // namespace tandem::eval

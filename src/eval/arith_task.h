@@ -8,9 +8,7 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace tandem::eval {
@@ -39,8 +37,8 @@ std::string arith_completion(const ArithProblem& p);
 // distilled (room for the steps and the "#### N" line in tandem's vocabularies).
 inline int arith_answer_tokens(int difficulty) { return 24 + 16 * difficulty; }
 
-// The integer after the first "####" in `text` (GSM8K style: commas ignored),
-// or nullopt when there is none.
-std::optional<int64_t> parse_final_answer(std::string_view text);
+// A generation is scored by util/answer.h's extract_final_answer(), the rule
+// decode/'s self-consistency votes with: correct when it equals
+// std::to_string(answer).
 
 }  // namespace tandem::eval

@@ -111,11 +111,18 @@ std::optional<int64_t> evaluate_question(const std::string& q) {
   return v;
 }
 
-// The integer after "####" in a generation (hand-written, independent of
-// eval::parse_final_answer); nullopt if there is none.
+// The integer after the first "####" in a generation, or without one the last
+// integer (util/answer.h's rule, hand-written here independently of it, for
+// this task's integer steps); nullopt if there is none.
 std::optional<int64_t> final_answer(const std::string& text) {
   const size_t at = text.find("#### ");
-  if (at == std::string::npos) return std::nullopt;
+  if (at == std::string::npos) {
+    std::optional<int64_t> last;
+    const std::regex integer("[0-9]+");
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), integer); it != std::sregex_iterator(); ++it)
+      last = std::stoll(it->str());
+    return last;
+  }
   size_t i = at + 5, j = i + (i < text.size() && text[i] == '-');
   while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
   if (j == i || (j == i + 1 && text[i] == '-')) return std::nullopt;

@@ -27,14 +27,6 @@ TEST(TextMetrics, ChrfByHand) {
   EXPECT_NEAR(chrf("a b", "abc", 2), 5 * p * r / (4 * p + r), 1e-12);  // spaces are ignored
 }
 
-TEST(TextMetrics, ExtractAnswer) {
-  EXPECT_EQ(extract_answer("so 3 + 4 = 7\n#### 7"), "7");
-  EXPECT_EQ(extract_answer("#### 1,234.50 dollars, not 5"), "1234.5");
-  EXPECT_EQ(extract_answer("first 12 then -3.0"), "-3");
-  EXPECT_EQ(extract_answer("no digits"), std::nullopt);
-  EXPECT_EQ(extract_answer("5 apples #### none"), std::nullopt);
-}
-
 Generation gen(std::string text, double sum_lp, size_t n) {
   Generation g;
   g.text = std::move(text);

@@ -1,0 +1,111 @@
+#include "compose/cascade.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "util/error.h"
+
+namespace tandem::compose {
+
+namespace {
+
+void merge_usage(std::map<std::string, api::Usage>& into, const std::map<std::string, api::Usage>& from) {
+  for (const auto& [model, u] : from) into[model] += u;
+}
+
+void merge_call(api::Response& into, const api::Response& call) {
+  merge_usage(into.usage, call.usage);
+  into.trace.insert(into.trace.end(), call.trace.begin(), call.trace.end());
+}
+
+// The accepted answer's text, reason, logprobs and author into `out`.
+void take_answer(api::Response& out, api::Response&& answer, const api::Model& stage, const api::Request& request) {
+  out.text = std::move(answer.text);
+  out.finish_reason = std::move(answer.finish_reason);
+  if (request.logprobs >= 0) out.logprobs = std::move(answer.logprobs);
+  out.answered_by = answer.answered_by.empty() ? stage.name() : std::move(answer.answered_by);
+}
+
+}  // namespace
+
+Cascade::Cascade(CascadeOptions options) : options_(std::move(options)) {
+  const std::string self = "cascade '" + options_.name + "'";
+  const size_t n = options_.stages.size();
+  if (n < 2) throw Error(self + ": needs at least two stages, got " + std::to_string(n));
+  for (size_t i = 0; i < n; ++i)
+    if (!options_.stages[i]) throw Error(self + ": stage " + std::to_string(i + 1) + " is missing (null)");
+  if (options_.rules.size() != 1 && options_.rules.size() != n - 1)
+    throw Error(self + ": give one rule for all non-final stages or one per non-final stage (" +
+                std::to_string(n - 1) + "), got " + std::to_string(options_.rules.size()));
+  for (const auto& r : options_.rules)
+    if (!r) throw Error(self + ": a rule is missing (null)");
+  for (size_t i = 0; i + 1 < n; ++i) {
+    const DeferralRule& rule = rule_for(i);
+    if (rule.needs_logprobs() && !options_.stages[i]->capabilities().logprobs)
+      throw Error(self + ": stage '" + options_.stages[i]->name() + "' gives no per-token logprobs, which the " +
+                  std::string(rule.signal()) + " rule needs (use the agreement signal, or a model that gives logprobs)");
+  }
+}
+
+const DeferralRule& Cascade::rule_for(size_t stage) const {
+  return *options_.rules[options_.rules.size() == 1 ? 0 : stage];
+}
+
+api::Capabilities Cascade::capabilities() const {
+  api::Capabilities c;
+  c.logprobs = c.chat = true;
+  c.vocabulary = options_.stages[0]->capabilities().vocabulary;
+  bool context_known = true;
+  for (const auto& stage : options_.stages) {
+    const api::Capabilities s = stage->capabilities();
+    c.logprobs = c.logprobs && s.logprobs;
+    c.chat = c.chat && s.chat;
+    if (s.vocabulary != c.vocabulary) c.vocabulary.clear();
+    if (s.context <= 0) context_known = false;
+    c.context = c.context == 0 ? s.context : std::min(c.context, s.context);
+  }
+  if (!context_known) c.context = 0;
+  return c;
+}
+
+api::Response Cascade::complete(const api::Request& request, const api::StreamCallback& on_text) const {
+  const auto start = std::chrono::steady_clock::now();
+  const auto finish = [&](api::Response& out) {
+    out.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    return std::move(out);
+  };
+  api::Response out;
+  const size_t last = options_.stages.size() - 1;
+  for (size_t i = 0; i < last; ++i) {
+    const api::Model& stage = *options_.stages[i];
+    const DeferralRule& rule = rule_for(i);
+    std::vector<api::Request> asks = rule.stage_requests(request);
+    if (rule.needs_logprobs())
+      for (auto& a : asks) a.logprobs = std::max(a.logprobs, 0);
+    std::vector<api::Response> answers;
+    answers.reserve(asks.size());
+    for (const auto& a : asks) answers.push_back(stage.complete(a));  // buffered: no callback
+    Signal s = rule.evaluate(request, answers);
+    if (s.chosen >= answers.size())
+      throw Error("cascade '" + options_.name + "': rule '" + std::string(rule.signal()) + "' chose answer " +
+                  std::to_string(s.chosen) + " of " + std::to_string(answers.size()));
+    for (const auto& a : answers) merge_call(out, a);
+    merge_usage(out.usage, s.usage);
+    out.trace.insert(out.trace.end(), s.trace.begin(), s.trace.end());
+    const bool accept = s.value >= rule.threshold();  // false for a NaN signal
+    out.trace.push_back({stage.name(), std::string(rule.signal()), s.value, rule.threshold(), accept ? "accept" : "defer"});
+    if (!accept) continue;
+    take_answer(out, std::move(answers[s.chosen]), stage, request);
+    if (on_text && !out.text.empty()) on_text(out.text);  // all of it is delivered: nothing left to cancel
+    return finish(out);
+  }
+  const api::Model& stage = *options_.stages[last];
+  api::Response answer = stage.complete(request, on_text);  // streamed live
+  merge_call(out, answer);
+  out.trace.push_back({stage.name(), "", 0.0, 0.0, "answer"});
+  take_answer(out, std::move(answer), stage, request);
+  return finish(out);
+}
+
+}  // namespace tandem::compose

@@ -1,0 +1,79 @@
+// A cascade: stages asked in order, cheapest first. Stage i answers; its
+// DeferralRule measures a signal over that answer and accepts it when the
+// signal >= the rule's threshold, else the request goes on to stage i + 1.
+// The last stage always answers (no rule is applied to it). A stage may itself
+// be a composition (a cascade in a cascade).
+//
+//   tiny-then-base:
+//     type: cascade
+//     stages: [tiny, base]
+//     rule: {signal: mean_logprob, threshold: -0.35}
+//
+// The Response:
+// - text, finish_reason and logprobs: those of the accepted answer. Logprobs a
+//   rule needed but the caller did not ask for (Request::logprobs < 0) are
+//   stripped.
+// - answered_by: the accepted answer's own answered_by, i.e. the innermost
+//   model that wrote the text ("tiny", not the name of a nested cascade), so
+//   records group answers by the model that wrote them at any nesting depth;
+//   which stage of which composition accepted it is in the trace.
+// - usage: every call's usage, summed per underlying model (nested usage maps
+//   merge by name; a model asked twice, e.g. k agreement samples, is one entry).
+//   Cost is the sum of those usages' costs.
+// - trace: per stage tried, the stage's own trace steps (nested decisions, in
+//   the order its calls ran) followed by one step of this cascade: model = the
+//   stage's name, signal, value, threshold, decision "accept" or "defer"; the
+//   last stage's step has no signal and decision "answer".
+// - latency_ms: wall time of the whole cascade.
+//
+// Streaming: the caller sees only the returned answer's text. Non-final stages
+// are called without a callback (buffered); an accepted answer is passed on in
+// one piece. The last stage gets the caller's callback and streams live, so a
+// cancel (callback returns false) stops it and the response is the one it
+// returns ("cancelled"). A buffered stage cannot be cancelled while it runs.
+//
+// Errors: construction throws tandem::Error for fewer than two stages, a null
+// stage or rule, a rule count that is neither 1 nor stages - 1, or a stage
+// whose rule needs logprobs but whose capabilities() say it cannot give them
+// (the message names the cascade, the stage and the signal). Errors of a
+// stage during complete() propagate unchanged (they name the stage).
+//
+// Thread-safety: immutable after construction; complete() may run
+// concurrently (as the api::Model contract requires of every model).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/model.h"
+#include "compose/deferral_rule.h"
+
+namespace tandem::compose {
+
+struct CascadeOptions {
+  std::string name;
+  std::vector<std::shared_ptr<const api::Model>> stages;  // at least two, asked in this order
+  // One rule for every non-final stage, or one per non-final stage (rules[i]
+  // judges stages[i]).
+  std::vector<std::shared_ptr<const DeferralRule>> rules;
+};
+
+class Cascade : public api::Model {
+ public:
+  explicit Cascade(CascadeOptions options);
+
+  const std::string& name() const override { return options_.name; }
+  // logprobs / chat: when every stage has them; context: the smallest known
+  // stage context (0 if a stage's is unknown); vocabulary: the stages' when
+  // they all share it. No scoring or embeddings (which stage would answer?).
+  api::Capabilities capabilities() const override;
+  api::Response complete(const api::Request& request, const api::StreamCallback& on_text = {}) const override;
+
+ private:
+  const DeferralRule& rule_for(size_t stage) const;
+
+  CascadeOptions options_;
+};
+
+}  // namespace tandem::compose

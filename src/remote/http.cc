@@ -25,6 +25,30 @@ std::string seconds_text(double s) {
   return buf;
 }
 
+// A failed send as an outcome; `idle_s`: time since the last bytes arrived.
+void classify(httplib::Error error, const HttpLimits& limits, double idle_s, HttpOutcome& out) {
+  switch (error) {
+    case httplib::Error::Connection:
+    case httplib::Error::ConnectionTimeout:
+    case httplib::Error::BindIPAddress:
+      out.kind = HttpOutcome::Kind::kConnect;
+      out.error = "cannot connect (" + httplib::to_string(error) + "; connect timeout " +
+                  seconds_text(limits.connect_timeout_s) + " s)";
+      return;
+    case httplib::Error::SSLConnection:
+    case httplib::Error::SSLLoadingCerts:
+    case httplib::Error::SSLServerVerification:
+      out.kind = HttpOutcome::Kind::kTls;
+      out.error = "TLS failed (" + httplib::to_string(error) + ")";
+      return;
+    default:
+      out.kind = HttpOutcome::Kind::kRead;
+      out.error = idle_s >= 0.9 * limits.read_timeout_s
+                      ? "read timeout: no data for " + seconds_text(limits.read_timeout_s) + " s (read_timeout)"
+                      : "connection broken (" + httplib::to_string(error) + ")";
+  }
+}
+
 }  // namespace
 
 BaseUrl parse_base_url(const std::string& url) {
@@ -110,29 +134,8 @@ HttpOutcome http_post(const BaseUrl& url, const std::string& path, const std::st
     out.kind = HttpOutcome::Kind::kResponse;
     if (out.status == 0) out.status = res.status;
   } else {
-    switch (error) {
-      case httplib::Error::Connection:
-      case httplib::Error::ConnectionTimeout:
-      case httplib::Error::BindIPAddress:
-        out.kind = HttpOutcome::Kind::kConnect;
-        out.error = "cannot connect (" + httplib::to_string(error) + "; connect timeout " +
-                    seconds_text(limits.connect_timeout_s) + " s)";
-        break;
-      case httplib::Error::SSLConnection:
-      case httplib::Error::SSLLoadingCerts:
-      case httplib::Error::SSLServerVerification:
-        out.kind = HttpOutcome::Kind::kTls;
-        out.error = "TLS failed (" + httplib::to_string(error) + ")";
-        break;
-      default: {
-        out.kind = HttpOutcome::Kind::kRead;
-        const double idle =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - last_bytes).count();
-        out.error = idle >= 0.9 * limits.read_timeout_s
-                        ? "read timeout: no data for " + seconds_text(limits.read_timeout_s) + " s (read_timeout)"
-                        : "connection broken (" + httplib::to_string(error) + ")";
-      }
-    }
+    const double idle = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_bytes).count();
+    classify(error, limits, idle, out);
   }
   return out;
 }

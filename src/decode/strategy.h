@@ -92,7 +92,7 @@ struct StrategyResult {
 // (immediately for single-pass strategies, at the end for reranking ones).
 // Throws tandem::Error for an unknown strategy, a missing or incompatible
 // auxiliary model (different vocabulary), or an invalid grammar/schema.
-StrategyResult run_strategy(Transformer& model, std::string_view prompt, const StrategyOptions& options,
+StrategyResult run_strategy(const Transformer& model, std::string_view prompt, const StrategyOptions& options,
                             const TextCallback& on_text = {});
 
 }  // namespace tandem::decode

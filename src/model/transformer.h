@@ -1,5 +1,15 @@
 // A decoder-only transformer loaded from a GGUF file (llama and its relatives),
-// evaluated on the CPU with weights read straight from the file mapping.
+// evaluated on the CPU.
+//
+// Where the weights live: load copies every weight matrix out of the file
+// mapping into one huge-page buffer (util/huge_pages.h), repacked for the
+// AVX512-VNNI kernels where the CPU has them (tensor/repack.h), and releases
+// the mapping's pages of the originals, so resident memory stays about one
+// model's size (place_weights in transformer.cc). Norm weights and biases are
+// copied as F32, and matrices merged with LoRA adapters are owned F32 copies.
+// What stays in the mapping: the token embedding table (each pass reads only
+// its tokens' rows) and, with LoadOptions::mapped_weights, the matrices that
+// are not repacked.
 //
 // Usage:
 //   auto model = Transformer::load("model.gguf");

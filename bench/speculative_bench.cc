@@ -83,16 +83,17 @@ int main(int argc, char** argv) try {
   // pass costs much less than k single-token passes and the draft is cheap.
   for (const auto& f : files) {
     auto m = Transformer::load(f, {.n_threads = threads});
+    ForwardContext fc = m->new_context();
     std::vector<float> out;
     std::printf("  %s:", f.substr(f.find_last_of('/') + 1).c_str());
     for (int k : {1, 4, 9}) {
       KvCache c = m->new_cache(256);
       std::vector<TokenId> ctx(32, 5), batch(static_cast<size_t>(k), 7);
-      m->forward(c, ctx, Logits::kLast, out);
+      m->forward(fc, c, ctx, Logits::kLast, out);
       const int reps = 100;
       const auto t0 = std::chrono::steady_clock::now();
       for (int r = 0; r < reps; ++r) {
-        m->forward(c, batch, Logits::kAll, out);
+        m->forward(fc, c, batch, Logits::kAll, out);
         c.truncate(32);
       }
       const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / reps;

@@ -96,12 +96,12 @@ void run_bench(const BenchOptions& o) {
     std::printf("| threads | test  |      t/s | +/- sd   | weight GB/s |\n|---------|-------|----------|----------|-------------|\n");
   }
   for (int threads : thread_counts) {
-    model->set_n_threads(threads);
-    // Warm-up: touches the weights and grows every workspace once.
+    ForwardContext ctx(threads);
+    // Warm-up: touches the weights and grows the context's buffers once.
     cache.clear();
     std::vector<TokenId> warm(static_cast<size_t>(std::max(o.n_prompt, 1)));
     for (auto& t : warm) t = pick(rng);
-    model->forward(cache, warm, Logits::kLast, logits);
+    model->forward(ctx, cache, warm, Logits::kLast, logits);
     for (const char* test : {"pp", "tg"}) {
       const int n = std::string(test) == "pp" ? o.n_prompt : o.n_gen;
       if (n == 0) continue;
@@ -112,9 +112,9 @@ void run_bench(const BenchOptions& o) {
         cache.clear();
         const auto t0 = std::chrono::steady_clock::now();
         if (std::string(test) == "pp") {
-          model->forward(cache, toks, Logits::kLast, logits);
+          model->forward(ctx, cache, toks, Logits::kLast, logits);
         } else {
-          for (int i = 0; i < n; ++i) model->forward(cache, std::span<const TokenId>(&toks[i], 1), Logits::kLast, logits);
+          for (int i = 0; i < n; ++i) model->forward(ctx, cache, std::span<const TokenId>(&toks[i], 1), Logits::kLast, logits);
         }
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         tps.push_back(n / s);

@@ -75,7 +75,7 @@ json read_conversation(const std::string& path) {
 // the tokens of earlier turns.
 class Session {
  public:
-  Session(Transformer& model, const chat::ChatTemplate& tmpl, const ChatOptions& o)
+  Session(const Transformer& model, const chat::ChatTemplate& tmpl, const ChatOptions& o)
       : tmpl_(tmpl), o_(o), session_(model, o.n_ctx > 0 ? o.n_ctx : std::min<int64_t>(model.config().n_ctx_train, 4096)) {
     sample::SamplingParams sp = o.sampling;
     if (!o.seed_set) sp.seed = std::random_device{}();

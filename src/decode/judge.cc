@@ -26,7 +26,7 @@ std::string fill_judge_template(std::string_view templ, std::string_view prompt,
   return out;
 }
 
-double judge_logprob(Transformer& judge, std::string_view judge_text, std::string_view verdict) {
+double judge_logprob(const Transformer& judge, std::string_view judge_text, std::string_view verdict) {
   const Tokenizer& tok = judge.tokenizer();
   std::vector<TokenId> ids = tok.encode(judge_text, true, true);
   const std::vector<TokenId> v = tok.encode(verdict, false, false);
@@ -39,9 +39,10 @@ double judge_logprob(Transformer& judge, std::string_view judge_text, std::strin
     throw Error("scorer: the judge prompt has " + std::to_string(ids.size()) + " tokens, more than the scorer's context of " +
                 std::to_string(n_train));
   KvCache cache = judge.new_cache(static_cast<int64_t>(ids.size()));
+  ForwardContext ctx = judge.new_context();
   std::vector<float> logits;
   // Rows n_ctx_part - 1 ... predict the verdict tokens; the last token's row is unused.
-  judge.forward(cache, std::span<const TokenId>(ids).first(ids.size() - 1), Logits::kAll, logits);
+  judge.forward(ctx, cache, std::span<const TokenId>(ids).first(ids.size() - 1), Logits::kAll, logits);
   const size_t n_vocab = static_cast<size_t>(judge.config().n_vocab);
   double sum = 0.0;
   for (size_t j = 0; j < v.size(); ++j) {

@@ -26,6 +26,6 @@ std::string fill_judge_template(std::string_view templ, std::string_view prompt,
 // parsed) and v = verdict encoded without BOS, as plain text. One forward
 // pass in a fresh cache. Throws tandem::Error if the verdict encodes to no
 // tokens or the sequence exceeds the judge's training context.
-double judge_logprob(Transformer& judge, std::string_view judge_text, std::string_view verdict);
+double judge_logprob(const Transformer& judge, std::string_view judge_text, std::string_view verdict);
 
 }  // namespace tandem::decode

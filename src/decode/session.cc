@@ -4,14 +4,15 @@
 
 namespace tandem::decode {
 
-ModelSession::ModelSession(Transformer& model, int64_t n_ctx) : model_(model), cache_(model.new_cache(n_ctx)) {}
+ModelSession::ModelSession(const Transformer& model, int64_t n_ctx)
+    : model_(model), cache_(model.new_cache(n_ctx)), ctx_(model.new_context()) {}
 
 void ModelSession::eval(std::span<const TokenId> tokens, bool all, std::vector<float>& out) {
   if (tokens.empty()) return;
   if (cache_.n_past() + static_cast<int64_t>(tokens.size()) > cache_.n_ctx())
     throw Error("context full: " + std::to_string(cache_.n_past()) + " + " + std::to_string(tokens.size()) +
                 " tokens do not fit into " + std::to_string(cache_.n_ctx()) + " positions (enlarge the context)");
-  model_.forward(cache_, tokens, all ? Logits::kAll : Logits::kLast, out);
+  model_.forward(ctx_, cache_, tokens, all ? Logits::kAll : Logits::kLast, out);
   tokens_.insert(tokens_.end(), tokens.begin(), tokens.end());
 }
 
@@ -56,7 +57,7 @@ void eval_lockstep(std::span<Session* const> sessions, std::span<const TokenId> 
     batch[i].logits = Logits::kLast;
     batch[i].out = &out[i];
   }
-  ms.front()->model_.forward_batch(batch);
+  ms.front()->model_.forward_batch(ms.front()->ctx_, batch);
   for (size_t i = 0; i < ms.size(); ++i) ms[i]->tokens_.push_back(tokens[i]);
 }
 

@@ -36,12 +36,14 @@ class Session {
   virtual const Tokenizer* tokenizer() const { return nullptr; }
 };
 
-// A Session over a Transformer. The Transformer must outlive the session;
-// sessions of one Transformer must not eval() concurrently (the model's
-// default workspace is shared).
+// A Session over a Transformer: the session owns its KV cache and its
+// ForwardContext (the model's new_context(): its thread count, buffers grown
+// once and reused), and only reads the model, which must outlive it. Sessions
+// of one Transformer may eval() concurrently from different threads; one
+// session is not thread-safe.
 class ModelSession : public Session {
  public:
-  ModelSession(Transformer& model, int64_t n_ctx);
+  ModelSession(const Transformer& model, int64_t n_ctx);
   int32_t n_vocab() const override { return static_cast<int32_t>(model_.config().n_vocab); }
   int64_t n_ctx() const override { return cache_.n_ctx(); }
   const std::vector<TokenId>& tokens() const override { return tokens_; }
@@ -49,12 +51,13 @@ class ModelSession : public Session {
   void truncate(int64_t n) override;
   std::unique_ptr<Session> fork() const override;
   const Tokenizer* tokenizer() const override { return &model_.tokenizer(); }
-  Transformer& model() const { return model_; }
+  const Transformer& model() const { return model_; }
 
  private:
   friend void eval_lockstep(std::span<Session* const>, std::span<const TokenId>, std::vector<std::vector<float>>&);
-  Transformer& model_;
+  const Transformer& model_;
   KvCache cache_;
+  ForwardContext ctx_;
   std::vector<TokenId> tokens_;
 };
 
@@ -62,7 +65,8 @@ class ModelSession : public Session {
 // next-token logits to out[i] (resized to sessions.size()). When every
 // session is a ModelSession of one Transformer, all go through ONE
 // forward_batch pass (the weights are read once for the N tokens: N samples
-// decoded in lockstep); otherwise each is evaluated in turn. Throws like
+// decoded in lockstep), in the first session's ForwardContext; otherwise each
+// is evaluated in turn. Throws like
 // eval() when a context is full (then no session has changed).
 void eval_lockstep(std::span<Session* const> sessions, std::span<const TokenId> tokens,
                    std::vector<std::vector<float>>& out);

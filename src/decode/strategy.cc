@@ -90,7 +90,7 @@ std::string StrategyResult::summary() const {
   return s;
 }
 
-StrategyResult run_strategy(Transformer& model, std::string_view prompt_text, const StrategyOptions& o,
+StrategyResult run_strategy(const Transformer& model, std::string_view prompt_text, const StrategyOptions& o,
                             const TextCallback& on_text) {
   validate(o);
   const Tokenizer& tok = model.tokenizer();

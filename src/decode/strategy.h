@@ -68,7 +68,7 @@ struct StrategyResult {
 // Throws tandem::Error for options validate() rejects, a missing or
 // incompatible auxiliary model (different vocabulary), or an invalid
 // grammar/schema.
-StrategyResult run_strategy(Transformer& model, std::string_view prompt, const StrategyOptions& options,
+StrategyResult run_strategy(const Transformer& model, std::string_view prompt, const StrategyOptions& options,
                             const TextCallback& on_text = {});
 
 }  // namespace tandem::decode

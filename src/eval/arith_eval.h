@@ -26,7 +26,7 @@ struct ArithEvalResult {
 using ArithProgress = std::function<void(const ArithEvalResult& so_far, size_t n_problems)>;
 
 // Greedy-decodes up to max_new_tokens per problem (stops at end-of-generation).
-ArithEvalResult evaluate_arith(Transformer& model, const std::vector<ArithProblem>& problems, int max_new_tokens,
+ArithEvalResult evaluate_arith(const Transformer& model, const std::vector<ArithProblem>& problems, int max_new_tokens,
                                int n_samples = 3, const ArithProgress& progress = {});
 
 }  // namespace tandem::eval

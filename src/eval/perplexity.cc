@@ -8,7 +8,7 @@
 
 namespace tandem {
 
-PerplexityResult perplexity(Transformer& model, std::span<const TokenId> tokens, int64_t n_ctx,
+PerplexityResult perplexity(const Transformer& model, std::span<const TokenId> tokens, int64_t n_ctx,
                             const std::function<void(int64_t, int64_t, double)>& progress) {
   if (n_ctx < 4) throw Error("perplexity: the context must hold at least 4 tokens");
   const int64_t n_chunks = static_cast<int64_t>(tokens.size()) / n_ctx;
@@ -21,13 +21,14 @@ PerplexityResult perplexity(Transformer& model, std::span<const TokenId> tokens,
   PerplexityResult r;
   double nll_sum = 0.0, nll2_sum = 0.0;
   KvCache cache = model.new_cache(n_ctx);
+  ForwardContext ctx = model.new_context();
   std::vector<float> logits;
   std::vector<TokenId> chunk(static_cast<size_t>(n_ctx));
   for (int64_t c = 0; c < n_chunks; ++c) {
     std::copy_n(tokens.begin() + c * n_ctx, n_ctx, chunk.begin());
     if (model.tokenizer().bos() != kNoToken) chunk[0] = model.tokenizer().bos();
     cache.clear();
-    model.forward(cache, chunk, Logits::kAll, logits);
+    model.forward(ctx, cache, chunk, Logits::kAll, logits);
     for (int64_t i = first; i < n_ctx - 1; ++i) {
       const float* row = logits.data() + i * n_vocab;
       float max = row[0];

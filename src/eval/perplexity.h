@@ -26,7 +26,7 @@ struct PerplexityResult {
 
 // Throws tandem::Error if the text has fewer than 2 * n_ctx tokens' worth of
 // chunks (at least one chunk is needed) or n_ctx < 4.
-PerplexityResult perplexity(Transformer& model, std::span<const TokenId> tokens, int64_t n_ctx,
+PerplexityResult perplexity(const Transformer& model, std::span<const TokenId> tokens, int64_t n_ctx,
                             const std::function<void(int64_t chunk, int64_t n_chunks, double ppl)>& progress = {});
 
 }  // namespace tandem

@@ -39,19 +39,32 @@ struct LayerWeights {
   WeightMatrix w_gate, w_up, w_down;
 };
 
+}  // namespace
+
 // Buffers reused across forward passes; they only grow, so after the first
 // calls a decode step allocates nothing.
-struct Workspace {
-  std::vector<float> x, xn, q, k, v, qkv, attn, tmp, gate, up, scores, last_rows, logits;
+struct ForwardContext::Buffers {
+  std::vector<float> x, xn, q, k, v, qkv, attn, tmp, gate, up, scores, last_rows;
   std::vector<uint8_t> scratch;
   std::vector<int32_t> seq_of;  // batch token -> its sequence
   std::vector<int64_t> pos_of;  // batch token -> its position
-  void grow(std::vector<float>& b, size_t n) {
+  static void grow(std::vector<float>& b, size_t n) {
     if (b.size() < n) b.resize(n);
   }
 };
 
-}  // namespace
+ForwardContext::ForwardContext(int n_threads) {
+  const int hw = static_cast<int>(std::thread::hardware_concurrency());
+  n_threads_ = n_threads > 0 ? n_threads : (hw > 0 ? hw : 1);
+}
+ForwardContext::~ForwardContext() = default;
+ForwardContext::ForwardContext(ForwardContext&& other) noexcept = default;
+ForwardContext& ForwardContext::operator=(ForwardContext&& other) noexcept = default;
+
+ForwardContext::Buffers& ForwardContext::buffers() {
+  if (!buffers_) buffers_ = std::make_unique<Buffers>();
+  return *buffers_;
+}
 
 struct Transformer::Impl {
   std::unique_ptr<gguf::File> file;
@@ -68,15 +81,14 @@ struct Transformer::Impl {
   std::vector<std::vector<float>> owned;  // 1-D tensors, copied as F32
   // The matrices in the layout the kernels read (place_weights).
   HugePageBuffer matrices;
-  int n_threads = 1;
-  Workspace ws;
+  int n_threads = 1;  // for new contexts
 
   void bind_weights();
   void place_weights(bool repack_matrices, bool copy_others);
   WeightMatrix matrix(const std::string& name, int64_t n_in, int64_t n_out);
   const float* vector(const std::string& name, int64_t n, bool required = true);
   void check_shape(const gguf::TensorInfo& t, std::initializer_list<int64_t> want);
-  void forward(std::span<SequenceInput> batch);
+  void forward(ForwardContext::Buffers& w, int n_threads, std::span<SequenceInput> batch) const;
 };
 
 void Transformer::Impl::check_shape(const gguf::TensorInfo& t, std::initializer_list<int64_t> want) {
@@ -245,8 +257,7 @@ std::unique_ptr<Transformer> Transformer::load(const std::string& path, const Lo
   const bool mapped_weights = options.mapped_weights || env_flag("TANDEM_MAPPED_WEIGHTS");
   m.place_weights(options.repack && repack_available(), !mapped_weights);
   m.release_embedding_pages = m.output.packed != nullptr || m.output.data != m.token_embd->data;
-  int hw = static_cast<int>(std::thread::hardware_concurrency());
-  m.n_threads = options.n_threads > 0 ? options.n_threads : (hw > 0 ? hw : 1);
+  m.n_threads = ForwardContext(options.n_threads).n_threads();
   return t;
 }
 
@@ -254,20 +265,22 @@ const ModelConfig& Transformer::config() const { return impl_->config; }
 const Tokenizer& Transformer::tokenizer() const { return *impl_->tokenizer; }
 const gguf::File& Transformer::file() const { return *impl_->file; }
 int Transformer::n_threads() const { return impl_->n_threads; }
-void Transformer::set_n_threads(int n) { impl_->n_threads = n > 0 ? n : 1; }
 
 KvCache Transformer::new_cache(int64_t n_ctx) const {
   return KvCache(impl_->config, n_ctx > 0 ? n_ctx : impl_->config.n_ctx_train);
 }
 
-void Transformer::forward(KvCache& cache, std::span<const TokenId> tokens, Logits which, std::vector<float>& out) {
+void Transformer::forward(ForwardContext& ctx, KvCache& cache, std::span<const TokenId> tokens, Logits which,
+                          std::vector<float>& out) const {
   SequenceInput in{&cache, tokens, which, &out};
-  impl_->forward(std::span<SequenceInput>(&in, 1));
+  impl_->forward(ctx.buffers(), ctx.n_threads(), std::span<SequenceInput>(&in, 1));
 }
 
-void Transformer::forward_batch(std::span<SequenceInput> batch) { impl_->forward(batch); }
+void Transformer::forward_batch(ForwardContext& ctx, std::span<SequenceInput> batch) const {
+  impl_->forward(ctx.buffers(), ctx.n_threads(), batch);
+}
 
-void Transformer::Impl::forward(std::span<SequenceInput> batch) {
+void Transformer::Impl::forward(ForwardContext::Buffers& w, int n_threads, std::span<SequenceInput> batch) const {
   const ModelConfig& c = config;
   const int64_t n_embd = c.n_embd, hd_k = c.head_dim_k, hd_v = c.head_dim_v;
   const int64_t q_dim = c.n_head * hd_k, k_dim = c.n_head_kv * hd_k, v_dim = c.n_head_kv * hd_v;
@@ -277,8 +290,13 @@ void Transformer::Impl::forward(std::span<SequenceInput> batch) {
   // Token t of the whole batch belongs to sequence seq_of[t] at position pos_of[t].
   int64_t T = 0;
   int64_t max_ctx = 0;
-  for (const SequenceInput& s : batch) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const SequenceInput& s = batch[i];
     if (!s.cache) throw Error("forward: sequence without a KV cache");
+    for (size_t j = 0; j < i; ++j) {
+      if (batch[j].cache == s.cache) throw Error("forward_batch: sequences " + std::to_string(j) + " and " +
+                                                 std::to_string(i) + " share one KV cache (give each its own)");
+    }
     if (s.logits != Logits::kNone && !s.out) throw Error("forward: logits requested without an output buffer");
     const int64_t n = static_cast<int64_t>(s.tokens.size());
     if (s.cache->n_past() + n > s.cache->n_ctx()) {
@@ -295,7 +313,6 @@ void Transformer::Impl::forward(std::span<SequenceInput> batch) {
     max_ctx = std::max(max_ctx, s.cache->n_past() + n);
   }
   if (T == 0) return;
-  Workspace& w = ws;
   w.seq_of.resize(static_cast<size_t>(T));
   w.pos_of.resize(static_cast<size_t>(T));
   std::vector<int32_t>& seq_of = w.seq_of;

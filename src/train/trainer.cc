@@ -167,10 +167,11 @@ void Trainer::run(int64_t stop_after) {
       const int64_t N = opt_.batch * opt_.seq_len, V = opt_.shape.n_vocab;
       teacher_logits_.resize(static_cast<size_t>(N * V));
       std::vector<float> rows;
+      ForwardContext ctx = teacher_->new_context();
       for (int64_t b = 0; b < opt_.batch; ++b) {
         KvCache cache = teacher_->new_cache(opt_.seq_len);
-        teacher_->forward(cache, std::span<const TokenId>(tokens_.data() + b * opt_.seq_len, opt_.seq_len), Logits::kAll,
-                          rows);
+        teacher_->forward(ctx, cache, std::span<const TokenId>(tokens_.data() + b * opt_.seq_len, opt_.seq_len),
+                          Logits::kAll, rows);
         std::copy(rows.begin(), rows.end(), teacher_logits_.begin() + b * opt_.seq_len * V);
       }
       mask_.resize(static_cast<size_t>(N));

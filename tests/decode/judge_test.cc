@@ -19,19 +19,20 @@ namespace {
 
 using testing::shared_path;
 
-double brute_force_verdict_logprob(Transformer& judge, const std::string& text, const std::string& verdict) {
+double brute_force_verdict_logprob(const Transformer& judge, const std::string& text, const std::string& verdict) {
   const Tokenizer& tok = judge.tokenizer();
   std::vector<TokenId> ctx = tok.encode(text, true, true);
   const std::vector<TokenId> v = tok.encode(verdict, false, false);
   KvCache cache = judge.new_cache(static_cast<int64_t>(ctx.size() + v.size()));
+  ForwardContext fc = judge.new_context();
   std::vector<float> logits;
-  judge.forward(cache, ctx, Logits::kLast, logits);
+  judge.forward(fc, cache, ctx, Logits::kLast, logits);
   double sum = 0;
   for (TokenId t : v) {
     double z = 0;
     for (float x : logits) z += std::exp(static_cast<double>(x));
     sum += static_cast<double>(logits[static_cast<size_t>(t)]) - std::log(z);
-    judge.forward(cache, std::span<const TokenId>(&t, 1), Logits::kLast, logits);
+    judge.forward(fc, cache, std::span<const TokenId>(&t, 1), Logits::kLast, logits);
   }
   return sum;
 }

@@ -38,11 +38,11 @@ bool starts_number(const std::string& text, size_t i) {
   return text[i] == '-' && i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1]));
 }
 
-// The final answer as strategy.h defines it: the first number after the last
-// "####", else the last number of the text; none if there is no number there.
+// The final answer as util/answer.h defines it: the first number after the
+// first "####", else the last number of the text; none if there is no number there.
 // (Integers only: the candidates here contain no decimal fractions.)
 std::optional<std::string> hand_answer(const std::string& text) {
-  const size_t hashes = text.rfind("####");
+  const size_t hashes = text.find("####");
   std::optional<std::string> last;
   for (size_t i = hashes == std::string::npos ? 0 : hashes + 4; i < text.size();) {
     if (!starts_number(text, i)) {

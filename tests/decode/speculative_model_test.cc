@@ -12,7 +12,7 @@ namespace {
 
 using testing::shared_path;
 
-std::vector<TokenId> plain_greedy(Transformer& m, const std::vector<TokenId>& prompt, int n) {
+std::vector<TokenId> plain_greedy(const Transformer& m, const std::vector<TokenId>& prompt, int n) {
   ModelSession s(m, 256);
   std::vector<float> logits;
   s.eval(prompt, false, logits);

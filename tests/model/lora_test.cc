@@ -58,8 +58,9 @@ std::vector<float> all_logits(const std::string& path, const std::vector<LoraAda
   auto m = Transformer::load(path, {.n_threads = 1, .lora = lora});
   auto cache = m->new_cache(64);
   const auto ids = m->tokenizer().encode("Q: color of the sky?\nA: The", true, false);
+  ForwardContext ctx = m->new_context();
   std::vector<float> out;
-  m->forward(cache, ids, Logits::kAll, out);
+  m->forward(ctx, cache, ids, Logits::kAll, out);
   return out;
 }
 

@@ -65,9 +65,10 @@ TEST_P(QuantizeFixture, SameTensorsAndErrorAsLlamaQuantize) {
   // The output is a model tandem runs.
   auto model = Transformer::load(out, {.n_threads = 1});
   KvCache cache = model->new_cache(16);
+  ForwardContext ctx = model->new_context();
   std::vector<float> logits;
   const std::vector<TokenId> prompt = {1, 403, 407, 261, 378};
-  model->forward(cache, prompt, Logits::kLast, logits);
+  model->forward(ctx, cache, prompt, Logits::kLast, logits);
   EXPECT_EQ(static_cast<int64_t>(logits.size()), model->config().n_vocab);
   std::remove(out.c_str());
 }

@@ -23,18 +23,19 @@ using testing::source_path;
 // pass and an incremental pass of one prompt. `other` may be `packed` itself
 // with reference_other: then its passes run with the scalar reference kernels
 // (which ignore the packed copy).
-double max_logit_diff(Transformer& packed, Transformer& other, bool reference_other) {
+double max_logit_diff(const Transformer& packed, const Transformer& other, bool reference_other) {
   const std::vector<TokenId> prompt =
       packed.tokenizer().encode("Once upon a time, 12 + 30 = 42. The little dog ran", true, false);
   double worst = 0;
   for (bool batch : {true, false}) {
     KvCache ca = packed.new_cache(64), cb = other.new_cache(64);
+    ForwardContext ctx = packed.new_context();
     std::vector<float> la, lb;
     for (size_t i = 0; i < prompt.size(); i += batch ? prompt.size() : 1) {
       std::span<const TokenId> part(prompt.data() + i, batch ? prompt.size() : 1);
-      packed.forward(ca, part, Logits::kAll, la);
+      packed.forward(ctx, ca, part, Logits::kAll, la);
       set_reference_kernels(reference_other);
-      other.forward(cb, part, Logits::kAll, lb);
+      other.forward(ctx, cb, part, Logits::kAll, lb);
       set_reference_kernels(false);
       EXPECT_EQ(la.size(), lb.size());
       for (size_t j = 0; j < la.size(); ++j) worst = std::max(worst, static_cast<double>(std::fabs(la[j] - lb[j])));

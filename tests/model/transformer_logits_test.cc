@@ -49,15 +49,16 @@ std::pair<Diff, Diff> run_fixture(const std::string& model_path, const std::stri
   const int64_t n = static_cast<int64_t>(tokens.size());
 
   KvCache cache = model->new_cache(64);
+  ForwardContext ctx = model->new_context();
   std::vector<float> logits;
-  model->forward(cache, tokens, Logits::kAll, logits);
+  model->forward(ctx, cache, tokens, Logits::kAll, logits);
   EXPECT_EQ(static_cast<int64_t>(logits.size()), n * n_vocab);
   Diff batch = compare(logits, j["logits"], 0, n, n_vocab);
 
   KvCache inc = model->new_cache(64);
   Diff incremental;
   for (int64_t i = 0; i < n; ++i) {
-    model->forward(inc, std::span<const TokenId>(&tokens[static_cast<size_t>(i)], 1), Logits::kLast, logits);
+    model->forward(ctx, inc, std::span<const TokenId>(&tokens[static_cast<size_t>(i)], 1), Logits::kLast, logits);
     Diff d = compare(logits, j["logits"], i, 1, n_vocab);
     incremental.max_abs = std::max(incremental.max_abs, d.max_abs);
     incremental.argmax_mismatches += d.argmax_mismatches;
@@ -188,8 +189,9 @@ TEST_P(ArchFixture, GreedyGenerationMatchesLlamaCpp) {
   const auto prompt = j["prompt_tokens"].get<std::vector<TokenId>>();
   const auto want = j["generated_tokens"].get<std::vector<TokenId>>();
   KvCache cache = model->new_cache(64);
+  ForwardContext ctx = model->new_context();
   std::vector<float> logits;
-  model->forward(cache, prompt, Logits::kLast, logits);
+  model->forward(ctx, cache, prompt, Logits::kLast, logits);
   std::vector<TokenId> got;
   for (size_t i = 0; i < want.size(); ++i) {
     TokenId best = 0;
@@ -198,7 +200,7 @@ TEST_P(ArchFixture, GreedyGenerationMatchesLlamaCpp) {
     }
     got.push_back(best);
     if (model->tokenizer().is_eog(best)) break;
-    model->forward(cache, std::span<const TokenId>(&best, 1), Logits::kLast, logits);
+    model->forward(ctx, cache, std::span<const TokenId>(&best, 1), Logits::kLast, logits);
   }
   EXPECT_EQ(got, want);
 }

@@ -65,8 +65,9 @@ void check_engine_matches(bool tied, int64_t n_head_kv) {
 
   m.forward(ids.data(), nullptr, 1, static_cast<int64_t>(ids.size()));
   KvCache cache = engine->new_cache(64);
+  ForwardContext ctx = engine->new_context();
   std::vector<float> logits;
-  engine->forward(cache, ids, Logits::kAll, logits);
+  engine->forward(ctx, cache, ids, Logits::kAll, logits);
   ASSERT_EQ(logits.size(), ids.size() * static_cast<size_t>(s.n_vocab));
   double worst = 0;
   for (size_t i = 0; i < logits.size(); ++i) worst = std::max(worst, static_cast<double>(std::abs(logits[i] - m.logits()[i])));
@@ -75,7 +76,7 @@ void check_engine_matches(bool tied, int64_t n_head_kv) {
   // Incremental decoding through the KV cache gives the same last-position logits.
   KvCache inc = engine->new_cache(64);
   std::vector<float> step;
-  for (size_t t = 0; t < ids.size(); ++t) engine->forward(inc, std::span<const TokenId>(&ids[t], 1), Logits::kLast, step);
+  for (size_t t = 0; t < ids.size(); ++t) engine->forward(ctx, inc, std::span<const TokenId>(&ids[t], 1), Logits::kLast, step);
   const float* last = m.logits() + (ids.size() - 1) * static_cast<size_t>(s.n_vocab);
   for (int64_t j = 0; j < s.n_vocab; ++j) EXPECT_NEAR(step[j], last[j], 1e-4);
 }

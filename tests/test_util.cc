@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -16,6 +17,16 @@ std::string shared_dir() {
 }
 
 std::string shared_path(const std::string& relative) { return shared_dir() + "/" + relative; }
+
+SharedProblem shared_problem(const std::string& relative) {
+  const std::string path = shared_path(relative);
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) return {};
+  if (!std::filesystem::is_directory(shared_dir(), ec)) {
+    return {"needs " + path + " (set TANDEM_SHARED_DIR; see README)", true};
+  }
+  return {"the shared folder " + shared_dir() + " lacks " + relative, false};
+}
 
 std::string source_path(const std::string& relative) { return std::string(TANDEM_SOURCE_DIR) + "/" + relative; }
 

@@ -12,10 +12,33 @@
 
 namespace tandem::testing {
 
-// The shared/ folder beside the repository (models, fixtures, data).
-// Overridable with the TANDEM_SHARED_DIR environment variable.
+// The shared/ folder beside the repository (llama.cpp reference fixtures,
+// tiny models, data; see README). Overridable with the TANDEM_SHARED_DIR
+// environment variable. Tests that read it start with TANDEM_REQUIRE_SHARED.
 std::string shared_dir();
 std::string shared_path(const std::string& relative);
+
+// Why a test cannot read shared/<relative>: "" when the file is there.
+// `skip` is true when the whole shared folder is absent (a clone without the
+// fixtures); false when the folder is there but lacks the file, which is an
+// error (a moved or misspelt fixture must not turn into a quiet skip).
+struct SharedProblem {
+  std::string message;
+  bool skip = false;
+};
+SharedProblem shared_problem(const std::string& relative);
+
+// Ends the calling test (a void function: TEST body, SetUp) as skipped, with
+// the reason "needs <shared>/<relative> (set TANDEM_SHARED_DIR; see README)",
+// when the shared folder is absent, and as failed when the folder is there
+// but lacks `relative`.
+#define TANDEM_REQUIRE_SHARED(relative)                                                  \
+  do {                                                                                   \
+    const ::tandem::testing::SharedProblem tandem_problem_ =                             \
+        ::tandem::testing::shared_problem(relative);                                     \
+    if (tandem_problem_.skip) GTEST_SKIP() << tandem_problem_.message;                   \
+    if (!tandem_problem_.message.empty()) GTEST_FAIL() << tandem_problem_.message;       \
+  } while (0)
 // The repository root (for models/ shipped with tandem).
 std::string source_path(const std::string& relative);
 // The tandem executable built with the tests.

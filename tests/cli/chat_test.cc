@@ -51,6 +51,7 @@ std::string write_temp(const std::string& name, const std::string& text) {
 }
 
 TEST(ChatCli, PrintPromptUsesTheModelTemplateLikeTheReference) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/phi3v-f32.gguf");
   // The model's tokenizer.chat_template is Phi-3-mini's (phi3.jinja) and its
   // BOS/EOS texts are the ones the reference rendering used.
   for (const char* conv : {"system_user", "llama_cpp", "special_text"}) {
@@ -77,6 +78,7 @@ TEST(ChatCli, BuiltinTemplateByName) {
 }
 
 TEST(ChatCli, MultiTurnWithCacheReuseEqualsFreshRun) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/phi3v-f32.gguf");
   // Two user lines on stdin, greedy: the second reply (computed on top of the
   // cached first turn) must equal a fresh answer to the whole conversation.
   auto r = run_command("printf 'Hello there\\nHow are you?\\n' | " + chat(phi3_model(), "-n 8 --temp 0 -v"));

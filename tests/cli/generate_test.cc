@@ -23,6 +23,7 @@ std::string generate(const std::string& model, const std::string& prompt, const 
 }
 
 TEST(GenerateCli, GreedyOutputIsLlamaCppText) {
+  TANDEM_REQUIRE_SHARED("fixtures/stories260K/greedy-1.json");
   for (int i = 1; i <= 3; ++i) {
     const auto fx = read_json(shared_path("fixtures/stories260K/greedy-" + std::to_string(i) + ".json"));
     auto r = run_command(generate(source_path("models/stories260K.gguf"), fx["prompt"], "-n 48 --temp 0 -t 1"));

@@ -18,6 +18,7 @@ namespace tandem::decode {
 namespace {
 
 using testing::shared_path;
+using testing::source_path;
 
 double brute_force_verdict_logprob(const Transformer& judge, const std::string& text, const std::string& verdict) {
   const Tokenizer& tok = judge.tokenizer();
@@ -44,7 +45,8 @@ TEST(Judge, FillsTemplatePlaceholders) {
 }
 
 TEST(Judge, BestOfNWithScorerChoosesTheHighestVerdictLogprob) {
-  auto model = Transformer::load(shared_path("models/stories260K.gguf"), {.n_threads = 1});
+  TANDEM_REQUIRE_SHARED("fixtures/arch/phi3v-f32.gguf");
+  auto model = Transformer::load(source_path("models/stories260K.gguf"), {.n_threads = 1});
   auto judge = Transformer::load(shared_path("fixtures/arch/phi3v-f32.gguf"), {.n_threads = 1});
   ASSERT_FALSE(same_vocabulary(judge->tokenizer(), model->tokenizer()));  // another vocabulary is fine
   const std::string prompt = "Lily and Tom";
@@ -80,7 +82,8 @@ TEST(Judge, BestOfNWithScorerChoosesTheHighestVerdictLogprob) {
 }
 
 TEST(Judge, MissingOrCorruptScorerIsAClearError) {
-  auto model = Transformer::load(shared_path("models/stories260K.gguf"), {.n_threads = 1});
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-f32.gguf");
+  auto model = Transformer::load(source_path("models/stories260K.gguf"), {.n_threads = 1});
   StrategyOptions o;
   o.strategy = "best-of-n";
   o.text.n_predict = 4;
@@ -110,7 +113,8 @@ TEST(Judge, MissingOrCorruptScorerIsAClearError) {
 }
 
 TEST(Judge, CliBestOfNWithScorer) {
-  const std::string cmd = testing::tandem_binary() + " generate -m " + shared_path("models/stories260K.gguf") +
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-f32.gguf");
+  const std::string cmd = testing::tandem_binary() + " generate -m " + source_path("models/stories260K.gguf") +
                           " -p 'Lily and Tom' -n 8 --seed 3 --strategy best-of-n --n-samples 3 -v -t 1 --scorer ";
   auto ok = testing::run_command(cmd + shared_path("fixtures/arch/llama-f32.gguf"));
   ASSERT_EQ(ok.exit_code, 0) << ok.err;

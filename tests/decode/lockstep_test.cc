@@ -15,6 +15,7 @@ namespace tandem::decode {
 namespace {
 
 using testing::shared_path;
+using testing::source_path;
 using testing::SyntheticSession;
 
 // Counts the tokens evaluated and eval() calls by a session and all its forks.
@@ -49,7 +50,7 @@ sample::SamplerChain chain_for(uint64_t seed) {
 }
 
 TEST(Lockstep, SyntheticCandidatesEqualSoloRunsAndThePromptIsEvaluatedOnce) {
-  auto model = Transformer::load(shared_path("models/stories260K.gguf"), {.n_threads = 1});
+  auto model = Transformer::load(source_path("models/stories260K.gguf"), {.n_threads = 1});
   const Tokenizer& tok = model->tokenizer();
   const std::vector<TokenId> prompt = {1, 40, 41, 42, 43, 44, 45, 46};
   TextOptions text;
@@ -87,6 +88,7 @@ TEST(Lockstep, SyntheticCandidatesEqualSoloRunsAndThePromptIsEvaluatedOnce) {
 }
 
 TEST(Lockstep, BatchedLogitsEqualSingleSequenceLogits) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-q8_0.gguf");
   auto model = Transformer::load(shared_path("fixtures/arch/llama-q8_0.gguf"), {.n_threads = 1});
   const std::vector<TokenId> prompt = model->tokenizer().encode("Once upon a time", true, true);
   ModelSession base(*model, 64);
@@ -113,7 +115,7 @@ TEST(Lockstep, BatchedLogitsEqualSingleSequenceLogits) {
 }
 
 TEST(Lockstep, ModelCandidatesEqualSoloRuns) {
-  auto model = Transformer::load(shared_path("models/stories260K.gguf"), {.n_threads = 1});
+  auto model = Transformer::load(source_path("models/stories260K.gguf"), {.n_threads = 1});
   const Tokenizer& tok = model->tokenizer();
   const std::vector<TokenId> prompt = tok.encode("Lily and Tom went to the park.", true, true);
   TextOptions text;
@@ -133,7 +135,7 @@ TEST(Lockstep, ModelCandidatesEqualSoloRuns) {
 }
 
 TEST(Lockstep, RerankingCandidateIIsTheSampleStrategyWithSeedPlusI) {
-  auto model = Transformer::load(shared_path("models/stories260K.gguf"), {.n_threads = 1});
+  auto model = Transformer::load(source_path("models/stories260K.gguf"), {.n_threads = 1});
   StrategyOptions o;
   o.strategy = "self-consistency";
   o.sampling.temperature = 0.9f;

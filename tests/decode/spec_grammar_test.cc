@@ -37,6 +37,7 @@ StrategyOptions greedy_opts(const std::string& strategy, int n) {
 }
 
 TEST(SpeculativeGrammar, GreedySpeculativeEqualsGreedyUnderGrammarsAndSchemas) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-f32.gguf");
   auto model = Transformer::load(shared_path("fixtures/arch/llama-f32.gguf"), {.n_threads = 1});
   const std::string draft = shared_path("fixtures/arch/llama-q4_0.gguf");
   int compared = 0;
@@ -68,6 +69,7 @@ TEST(SpeculativeGrammar, GreedySpeculativeEqualsGreedyUnderGrammarsAndSchemas) {
 }
 
 TEST(SpeculativeGrammar, SampledSpeculativeOutputParses) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-f32.gguf");
   auto model = Transformer::load(shared_path("fixtures/arch/llama-f32.gguf"), {.n_threads = 1});
   const std::string draft = shared_path("fixtures/arch/llama-q8_0.gguf");
   for (uint64_t seed = 0; seed < 3; ++seed) {
@@ -100,6 +102,7 @@ TEST(SpeculativeGrammar, SampledSpeculativeOutputParses) {
 }
 
 TEST(SpeculativeGrammar, CliAcceptsSpeculationWithAGrammar) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-f32.gguf");
   const std::string dir = ::testing::TempDir();
   const std::string g = dir + "/spec_grammar.gbnf";
   {

@@ -26,6 +26,7 @@ std::vector<TokenId> plain_greedy(const Transformer& m, const std::vector<TokenI
 }
 
 TEST(SpeculativeModel, GreedyOutputEqualsTargetGreedy) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-f32.gguf");
   auto target = Transformer::load(shared_path("fixtures/arch/llama-f32.gguf"), {.n_threads = 1});
   const std::vector<TokenId> prompt = target->tokenizer().encode("Once upon a time, there was a little dog.", true, true);
   const int n = 48;
@@ -52,6 +53,7 @@ TEST(SpeculativeModel, GreedyOutputEqualsTargetGreedy) {
 }
 
 TEST(SpeculativeModel, DifferentVocabulariesAreRejected) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-f32.gguf");
   auto a = Transformer::load(shared_path("fixtures/arch/llama-f32.gguf"), {.n_threads = 1});
   auto b = Transformer::load(shared_path("fixtures/arch/phi3v-f32.gguf"), {.n_threads = 1});
   ModelSession sa(*a, 16), sb(*b, 16);

@@ -30,6 +30,7 @@ StrategyOptions opts(const std::string& strategy, int n) {
 }
 
 TEST(Strategy, GreedySpeculativeAndLookupAgreeOnText) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-f32.gguf");
   auto model = Transformer::load(shared_path("fixtures/arch/llama-f32.gguf"), {.n_threads = 1});
   const std::string prompt = "Once upon a time, there was a little dog.";
   std::string streamed;
@@ -70,7 +71,7 @@ TEST(Strategy, GreedySpeculativeAndLookupAgreeOnText) {
 TEST(Strategy, StopStringCutsGreedyStoryText) {
   // stories260K greedy continuation of "Once upon a time" (fixtures/stories260K/greedy-1.json):
   // ", there was a little girl named Lily. She loved to play outside ..."
-  auto model = Transformer::load(shared_path("models/stories260K.gguf"), {.n_threads = 1});
+  auto model = Transformer::load(source_path("models/stories260K.gguf"), {.n_threads = 1});
   auto o = opts("greedy", 48);
   o.text.stop = {"Lily.", "zzz"};
   std::string streamed;
@@ -81,7 +82,7 @@ TEST(Strategy, StopStringCutsGreedyStoryText) {
 }
 
 TEST(Strategy, GreedyLogprobsPutTheChosenTokenFirst) {
-  auto model = Transformer::load(shared_path("models/stories260K.gguf"), {.n_threads = 1});
+  auto model = Transformer::load(source_path("models/stories260K.gguf"), {.n_threads = 1});
   auto o = opts("greedy", 10);
   o.text.logprobs = 3;
   auto r = run_strategy(*model, "The little dog", o);
@@ -100,7 +101,7 @@ TEST(Strategy, GreedyLogprobsPutTheChosenTokenFirst) {
 }
 
 TEST(Strategy, GrammarAndSchemaConstrainSampledStories) {
-  auto model = Transformer::load(shared_path("models/stories260K.gguf"), {.n_threads = 1});
+  auto model = Transformer::load(source_path("models/stories260K.gguf"), {.n_threads = 1});
   for (uint64_t seed = 0; seed < 4; ++seed) {
     StrategyOptions o;
     o.strategy = "sample";
@@ -125,7 +126,7 @@ TEST(Strategy, GrammarAndSchemaConstrainSampledStories) {
 }
 
 TEST(Strategy, RerankingPicksAmongDistinctCandidates) {
-  auto model = Transformer::load(shared_path("models/stories260K.gguf"), {.n_threads = 1});
+  auto model = Transformer::load(source_path("models/stories260K.gguf"), {.n_threads = 1});
   StrategyOptions o;
   o.strategy = "best-of-n";
   o.sampling.temperature = 1.0f;

@@ -14,11 +14,15 @@ namespace tandem::decode {
 namespace {
 
 using testing::read_vocab;
+using testing::shared_path;
+using testing::source_path;
 
-const char* kVocabs[] = {"models/stories260K.gguf", "fixtures/tokenizer/ggml-vocab-llama-spm.gguf"};
+std::vector<std::string> vocab_paths() {
+  return {source_path("models/stories260K.gguf"), shared_path("fixtures/tokenizer/ggml-vocab-llama-spm.gguf")};
+}
 
 TEST(TokenMask, PiecesFromSpmVocab) {
-  Vocab v = read_vocab("models/stories260K.gguf");
+  Vocab v = read_vocab(source_path("models/stories260K.gguf"));
   auto pieces = pieces_from_vocab(v);
   EXPECT_EQ(pieces[1], "");      // <s> is a control token
   EXPECT_EQ(pieces[13], "\n");   // <0x0A>
@@ -28,9 +32,10 @@ TEST(TokenMask, PiecesFromSpmVocab) {
 // pieces_from_vocab (used where no Tokenizer is at hand) against the
 // tokenizer's own token_to_piece, for SPM and BPE vocabularies.
 TEST(TokenMask, PiecesFromVocabEqualTokenizerPieces) {
-  for (const char* path : {"fixtures/tokenizer/ggml-vocab-llama-spm.gguf", "fixtures/tokenizer/ggml-vocab-gpt-2.gguf",
-                           "models/stories260K.gguf"}) {
-    auto file = gguf::File::open(testing::shared_path(path));
+  TANDEM_REQUIRE_SHARED("fixtures/tokenizer/ggml-vocab-llama-spm.gguf");
+  for (const std::string& path : {shared_path("fixtures/tokenizer/ggml-vocab-llama-spm.gguf"),
+                                  shared_path("fixtures/tokenizer/ggml-vocab-gpt-2.gguf"), source_path("models/stories260K.gguf")}) {
+    auto file = gguf::File::open(path);
     auto tok = Tokenizer::from_gguf(*file);
     auto pieces = pieces_from_vocab(tok->vocab());
     int compared = 0;
@@ -45,6 +50,7 @@ TEST(TokenMask, PiecesFromVocabEqualTokenizerPieces) {
 }
 
 TEST(TokenMask, TrieMaskEqualsPerTokenMatching) {
+  TANDEM_REQUIRE_SHARED("fixtures/tokenizer/ggml-vocab-llama-spm.gguf");
   const std::vector<std::string> grammars = {
       json_schema_to_gbnf(nlohmann::json::object()),  // any JSON value
       "root ::= (\" \"? [a-zA-Z]+ [,.]?)+ \"\\n\"",
@@ -55,7 +61,7 @@ TEST(TokenMask, TrieMaskEqualsPerTokenMatching) {
       {"", "Hello", "Hello, wor", "Hi."},
       {"", "xyz", "zz\xC3", "n\xE4\xB8"},
   };
-  for (const char* vocab_path : kVocabs) {
+  for (const std::string& vocab_path : vocab_paths()) {
     Vocab v = read_vocab(vocab_path);
     auto pieces = pieces_from_vocab(v);
     for (size_t g = 0; g < grammars.size(); ++g) {
@@ -194,10 +200,11 @@ std::string generate(TokenMasker& masker, const std::vector<std::string>& pieces
 }
 
 TEST(TokenMask, SampledJsonAlwaysParsesAndValidates) {
+  TANDEM_REQUIRE_SHARED("fixtures/tokenizer/ggml-vocab-llama-spm.gguf");
   const auto schema = nlohmann::json::parse(kSchema);
   const std::string gbnf = json_schema_to_gbnf(std::string_view(kSchema));
   auto grammar = std::make_shared<Grammar>(parse_gbnf(gbnf));
-  for (const char* vocab_path : kVocabs) {
+  for (const std::string& vocab_path : vocab_paths()) {
     Vocab v = read_vocab(vocab_path);
     auto pieces = pieces_from_vocab(v);
     TokenMasker masker(std::make_shared<GrammarMatcher>(grammar), pieces, {v.eos});
@@ -226,7 +233,7 @@ TEST(TokenMask, MaskEqualsPerTokenMatchingAlongSampledPaths) {
       "v":{"type":"string","maxLength":4},"k":{"type":"array","items":{"$ref":"#/$defs/node"},"maxItems":2}},
       "required":["v"]}}})";
   auto grammar = std::make_shared<Grammar>(parse_gbnf(json_schema_to_gbnf(std::string_view(schema))));
-  Vocab v = read_vocab("models/stories260K.gguf");
+  Vocab v = read_vocab(source_path("models/stories260K.gguf"));
   auto pieces = pieces_from_vocab(v);
   TokenMasker masker(std::make_shared<GrammarMatcher>(grammar), pieces, {v.eos});
   GrammarMatcher reference(grammar);
@@ -266,7 +273,7 @@ TEST(TokenMask, MaskEqualsPerTokenMatchingAlongSampledPaths) {
 TEST(TokenMask, SampledTextFromGbnfMatchesGrammar) {
   const std::string gbnf = "root ::= item (\", \" item){0,4} \".\"\nitem ::= [a-z]{1,6} | [0-9]+ (\"-\" [0-9]+)?";
   auto grammar = std::make_shared<Grammar>(parse_gbnf(gbnf));
-  Vocab v = read_vocab("models/stories260K.gguf");
+  Vocab v = read_vocab(source_path("models/stories260K.gguf"));
   auto pieces = pieces_from_vocab(v);
   TokenMasker masker(std::make_shared<GrammarMatcher>(grammar), pieces, {v.eos});
   for (int seed = 0; seed < 100; ++seed) {

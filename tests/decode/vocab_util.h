@@ -10,8 +10,8 @@
 
 namespace tandem::testing {
 
-inline Vocab read_vocab(const std::string& relative) {
-  auto f = gguf::File::open(shared_path(relative));
+inline Vocab read_vocab(const std::string& path) {
+  auto f = gguf::File::open(path);
   Vocab v;
   v.model = f->get_string("tokenizer.ggml.model");
   for (const auto& t : f->get_array("tokenizer.ggml.tokens")) v.tokens.push_back(t.as_string());

@@ -15,9 +15,11 @@ namespace {
 
 using testing::read_file;
 using testing::shared_path;
+using testing::source_path;
 
 TEST(Perplexity, MatchesLlamaPerplexityChunkByChunk) {
-  auto model = Transformer::load(shared_path("models/stories260K.gguf"), {.n_threads = 2});
+  TANDEM_REQUIRE_SHARED("fixtures/stories260K/perplexity-text.txt");
+  auto model = Transformer::load(source_path("models/stories260K.gguf"), {.n_threads = 2});
   const std::string text = read_file(shared_path("fixtures/stories260K/perplexity-text.txt"));
   // llama-perplexity tokenizes with BOS and without parsing special tokens.
   const auto tokens = model->tokenizer().encode(text, /*add_special=*/true, /*parse_special=*/false);
@@ -47,7 +49,7 @@ TEST(Perplexity, MatchesLlamaPerplexityChunkByChunk) {
 }
 
 TEST(Perplexity, RejectsTextShorterThanOneChunk) {
-  auto model = Transformer::load(shared_path("models/stories260K.gguf"), {.n_threads = 1});
+  auto model = Transformer::load(source_path("models/stories260K.gguf"), {.n_threads = 1});
   const auto tokens = model->tokenizer().encode("Once upon a time", true, false);
   EXPECT_THROW(perplexity(*model, tokens, 64), Error);
 }

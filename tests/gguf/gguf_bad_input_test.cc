@@ -49,7 +49,7 @@ void expect_open_error(const std::string& path, const std::string& needle) {
 
 TEST(GgufBadInput, MissingFileDirectoryAndEmptyFile) {
   expect_open_error("/nonexistent/dir/model.gguf", "cannot open");
-  expect_open_error(testing::shared_path("models"), "directory");
+  expect_open_error(testing::source_path("models"), "directory");
   std::string empty = testing::write_temp("empty.gguf", {});
   expect_open_error(empty, "too small");
   std::filesystem::remove(empty);

@@ -38,7 +38,7 @@ void expect_one_error_line(const std::string& path, const std::string& needle) {
 TEST(InspectCli, BadFilesGiveOneErrorLineAndExitOne) {
   std::string dir = ::testing::TempDir();
   expect_one_error_line(dir + "does-not-exist.gguf", "cannot open");
-  expect_one_error_line(testing::shared_path("fixtures"), "directory");
+  expect_one_error_line(testing::source_path("models"), "directory");
   expect_one_error_line(testing::write_temp("cli-empty.gguf", {}), "too small");
   expect_one_error_line(testing::write_temp("cli-text.gguf", {'h', 'e', 'l', 'l', 'o', '\n'}), "not a GGUF file");
   testing::RawGguf v1;
@@ -77,6 +77,7 @@ std::string line_starting(const std::string& out, const std::string& prefix) {
 }
 
 TEST(InspectCli, ParameterCountAndBitsPerWeightMatchIndependentTable) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/tensor_types.json");
   auto facts = testing::read_json(testing::shared_path("fixtures/arch/tensor_types.json"));
   for (const char* file : {"llama-q8_0.gguf", "llama-q4_0.gguf", "llama-q4_k.gguf", "llama-f16.gguf", "qwen2-f32.gguf"}) {
     SCOPED_TRACE(file);
@@ -102,7 +103,7 @@ TEST(InspectCli, ParameterCountAndBitsPerWeightMatchIndependentTable) {
 }
 
 TEST(InspectCli, ArraysAbbreviatedByDefaultAndFullWithAll) {
-  std::string model = testing::shared_path("models/stories260K.gguf");
+  std::string model = testing::source_path("models/stories260K.gguf");
   auto r = inspect(model);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("tensors (48):"), std::string::npos);
@@ -141,6 +142,7 @@ TEST(InspectCli, LongStringsAbbreviatedByDefault) {
 }
 
 TEST(InspectCli, VocabOnlyFileHasNoParameters) {
+  TANDEM_REQUIRE_SHARED("fixtures/tokenizer/ggml-vocab-gpt-2.gguf");
   auto r = inspect(testing::shared_path("fixtures/tokenizer/ggml-vocab-gpt-2.gguf"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("tensors (0):"), std::string::npos);

@@ -157,6 +157,7 @@ class Mutator {
 };
 
 TEST(GgufMutation, EveryMutantParsesOrThrowsError) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-q4_0.gguf");
   std::vector<Seed> seeds;
   seeds.push_back(load_reduced("models/stories260K.gguf", 4000));
   seeds.push_back(load_reduced("fixtures/arch/llama-q4_0.gguf", 4000));

@@ -25,6 +25,7 @@ using gguf::File;
 using gguf::Value;
 using gguf::ValueType;
 using testing::shared_path;
+using testing::source_path;
 
 std::vector<std::string> all_gguf_files() {
   std::vector<std::string> files;
@@ -75,6 +76,7 @@ std::vector<uint8_t> rewrite(const File& f, uint32_t version) {
 }
 
 TEST(GgufRoundTrip, EverySharedFileSurvivesWriteAndReread) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch");
   auto files = all_gguf_files();
   ASSERT_GE(files.size(), 30u) << "expected the models, arch and tokenizer fixtures under " << testing::shared_dir();
   for (const auto& path : files) {
@@ -104,6 +106,7 @@ TEST(GgufRoundTrip, EverySharedFileSurvivesWriteAndReread) {
 }
 
 TEST(GgufRoundTrip, WriteToDiskAndOpen) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-q4_0.gguf");
   for (const char* rel : {"models/stories260K.gguf", "fixtures/arch/llama-q4_0.gguf"}) {
     auto f = File::open(shared_path(rel));
     std::string out = ::testing::TempDir() + "roundtrip.gguf";
@@ -120,7 +123,7 @@ TEST(GgufRoundTrip, WriteToDiskAndOpen) {
 }
 
 TEST(GgufRoundTrip, VersionTwoRewriteReadsBackTheSame) {
-  auto f = File::open(shared_path("models/stories260K.gguf"));
+  auto f = File::open(source_path("models/stories260K.gguf"));
   std::vector<uint8_t> bytes = rewrite(*f, 2);
   auto g = File::parse(bytes.data(), bytes.size(), "v2");
   EXPECT_EQ(g->version(), 2u);
@@ -132,7 +135,7 @@ TEST(GgufRoundTrip, VersionTwoRewriteReadsBackTheSame) {
 
 // Facts from shared/models/MANIFEST.md.
 TEST(GgufFacts, Stories260KMatchesManifest) {
-  auto f = File::open(shared_path("models/stories260K.gguf"));
+  auto f = File::open(source_path("models/stories260K.gguf"));
   EXPECT_EQ(f->file_size(), 1185376u);
   EXPECT_EQ(f->get_string("general.architecture"), "llama");
   EXPECT_EQ(f->get_string("general.name"), "llama");
@@ -174,6 +177,7 @@ TEST(GgufFacts, Stories260KMatchesManifest) {
 }
 
 TEST(GgufFacts, TinyRandomMatchesManifest) {
+  TANDEM_REQUIRE_SHARED("models/llama-2-tiny-random.gguf");
   auto f = File::open(shared_path("models/llama-2-tiny-random.gguf"));
   EXPECT_EQ(f->file_size(), 1750560u);
   EXPECT_EQ(f->get_string("general.name"), "LLaMA v2");
@@ -206,6 +210,7 @@ TEST(GgufFacts, TinyRandomMatchesManifest) {
 
 // fixtures/arch/tensor_types.json was produced by a separate GGUF parser.
 TEST(GgufFacts, ArchFixturesMatchTensorTypesJson) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/tensor_types.json");
   auto facts = testing::read_json(shared_path("fixtures/arch/tensor_types.json"));
   ASSERT_GE(facts.size(), 10u);
   for (const auto& [file, fact] : facts.items()) {
@@ -227,6 +232,7 @@ TEST(GgufFacts, ArchFixturesMatchTensorTypesJson) {
 // index into the vocab read from the matching .gguf, and the parallel arrays
 // (tokens, scores, token types) must have equal lengths.
 TEST(GgufFacts, TokenizerVocabsCoverTheirExpectedIds) {
+  TANDEM_REQUIRE_SHARED("fixtures/tokenizer");
   int checked = 0;
   for (const auto& e : std::filesystem::directory_iterator(shared_path("fixtures/tokenizer"))) {
     if (e.path().extension() != ".gguf") continue;

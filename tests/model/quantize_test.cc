@@ -38,6 +38,7 @@ double rmse_vs(const gguf::File& ref_f32, const gguf::File& q) {
 class QuantizeFixture : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(QuantizeFixture, SameTensorsAndErrorAsLlamaQuantize) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-f32.gguf");
   const std::string type = GetParam();
   const std::string out = ::testing::TempDir() + "tandem-quantize-" + type + ".gguf";
   std::string lower = type;
@@ -90,6 +91,7 @@ std::vector<float> all_logits(const std::string& path, const std::vector<TokenId
 // than converting each value independently), and the model's logits stay
 // within the type's bound of the F32 model's.
 TEST(Quantize, HalfPrecisionTypes) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-f32.gguf");
   auto f32 = gguf::File::open(shared_path("fixtures/arch/llama-f32.gguf"));
   const std::vector<TokenId> tokens = {1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 400, 428, 426};
   const auto want = all_logits(shared_path("fixtures/arch/llama-f32.gguf"), tokens);
@@ -128,6 +130,7 @@ TEST(Quantize, HalfPrecisionTypes) {
 }
 
 TEST(Quantize, RejectsUnknownTargetAndUnreadableInput) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-f32.gguf");
   EXPECT_THROW(quantize_model(shared_path("fixtures/arch/llama-f32.gguf"), ::testing::TempDir() + "x.gguf",
                               TensorType::I32),
                Error);

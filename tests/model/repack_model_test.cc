@@ -49,6 +49,7 @@ double max_logit_diff(const Transformer& packed, const Transformer& other, bool 
 // another order, which on trained models flips Q8 activation roundings
 // downstream (~0.1).
 TEST(RepackedModel, LogitsMatchTheReferenceKernels) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-q8_0.gguf");
   if (!repack_available()) GTEST_SKIP() << "this CPU has no AVX512-VNNI (or TANDEM_REPACK=0)";
   // Random-weight fixtures (Q8_0, Q4_0) and the shipped Q8_0 model (trained weights).
   for (const std::string& path : {shared_path("fixtures/arch/llama-q8_0.gguf"), shared_path("fixtures/arch/llama-q4_0.gguf"),
@@ -66,6 +67,7 @@ TEST(RepackedModel, LogitsMatchTheReferenceKernels) {
 // fixture pins down), so a packed model must equal the same model loaded
 // with repack = false, bit for bit.
 TEST(RepackedModel, Q4KLogitsMatchTheRowMajorKernels) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-q4_k.gguf");
   if (!repack_available()) GTEST_SKIP() << "this CPU has no AVX512-VNNI (or TANDEM_REPACK=0)";
   const std::string path = shared_path("fixtures/arch/llama-q4_k.gguf");
   for (int threads : {1, 2}) {
@@ -80,6 +82,7 @@ TEST(RepackedModel, Q4KLogitsMatchTheRowMajorKernels) {
 // gemma ties its output matrix to the embedding table, which is then copied
 // while the lookups keep reading (and releasing) the mapped rows.
 TEST(PlacedModel, CopiedAndMappedMatricesGiveTheSameLogits) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-f16.gguf");
   for (const std::string& path : {shared_path("fixtures/arch/llama-f16.gguf"), shared_path("fixtures/arch/gemma-f32.gguf"),
                                   shared_path("fixtures/arch/llama-q4_1.gguf"), shared_path("fixtures/arch/llama-q4_0.gguf")}) {
     auto copied = Transformer::load(path, {.n_threads = 2});

@@ -15,6 +15,7 @@ namespace {
 
 using testing::read_json;
 using testing::shared_path;
+using testing::source_path;
 
 struct Diff {
   double max_abs = 0;
@@ -69,8 +70,9 @@ std::pair<Diff, Diff> run_fixture(const std::string& model_path, const std::stri
 // The fixtures README suggests atol ~1e-4 for an F32 engine; llama.cpp's own
 // batch-vs-incremental difference on this model is 1.0e-5.
 TEST(TransformerLogits, Stories260kMatchesLlamaCppAtEveryPosition) {
+  TANDEM_REQUIRE_SHARED("fixtures/stories260K/logits-once-upon-a-time-plus-greedy48.json");
   for (int threads : {1, 2}) {
-    auto [batch, inc] = run_fixture(shared_path("models/stories260K.gguf"),
+    auto [batch, inc] = run_fixture(source_path("models/stories260K.gguf"),
                                     shared_path("fixtures/stories260K/logits-once-upon-a-time-plus-greedy48.json"), threads);
     EXPECT_LT(batch.max_abs, 1e-4) << "threads=" << threads;
     EXPECT_LT(inc.max_abs, 1e-4) << "threads=" << threads;
@@ -82,6 +84,7 @@ TEST(TransformerLogits, Stories260kMatchesLlamaCppAtEveryPosition) {
 }
 
 TEST(TransformerLogits, TinyRandomLlama2Vocab32k) {
+  TANDEM_REQUIRE_SHARED("models/llama-2-tiny-random.gguf");
   auto [batch, inc] = run_fixture(shared_path("models/llama-2-tiny-random.gguf"),
                                   shared_path("fixtures/llama-2-tiny-random/logits-hello-world.json"), 1);
   // F16 weights: llama.cpp rounds activations to F16 before each product, as
@@ -138,6 +141,7 @@ double tolerance(const std::string& name) {
 }
 
 TEST_P(ArchFixture, LogitsMatchLlamaCpp) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch");
   const std::string name = GetParam();  // "<model>[.norepack]"
   const std::string model = name.substr(0, name.find('.'));
   auto [batch, inc] = run_fixture(shared_path("fixtures/arch/" + model + ".gguf"),
@@ -182,6 +186,7 @@ TEST_P(ArchFixture, LogitsMatchLlamaCpp) {
 // token per step, stopping after an end-of-generation token (which is
 // included in generated_tokens).
 TEST_P(ArchFixture, GreedyGenerationMatchesLlamaCpp) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch");
   const std::string name = GetParam();
   const std::string model_name = name.substr(0, name.find('.'));
   auto model = Transformer::load(shared_path("fixtures/arch/" + model_name + ".gguf"), {.n_threads = 2});

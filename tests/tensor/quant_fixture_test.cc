@@ -17,6 +17,7 @@ namespace tandem {
 namespace {
 
 void expect_requantized_equal(const std::string& quantized_file, TensorType expected_type) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-f32.gguf");
   auto src = gguf::File::open(testing::shared_path("fixtures/arch/llama-f32.gguf"));
   auto ref = gguf::File::open(testing::shared_path("fixtures/arch/" + quantized_file));
   ASSERT_EQ(src->tensors().size(), ref->tensors().size());

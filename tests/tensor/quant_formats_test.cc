@@ -98,6 +98,7 @@ std::vector<float> decode_row(TensorType t, const uint8_t* row, int64_t n) {
 class FixtureFormat : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(FixtureFormat, DequantizeMatchesFormatSpec) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-f32.gguf");
   auto file = gguf::File::open(shared_path("fixtures/arch/llama-" + GetParam() + ".gguf"));
   int checked = 0;
   for (const auto& t : file->tensors()) {
@@ -116,6 +117,7 @@ TEST_P(FixtureFormat, DequantizeMatchesFormatSpec) {
 }
 
 TEST_P(FixtureFormat, QuantizeReproducesLlamaQuantize) {
+  TANDEM_REQUIRE_SHARED("fixtures/arch/llama-f32.gguf");
   auto f32 = gguf::File::open(shared_path("fixtures/arch/llama-f32.gguf"));
   auto q = gguf::File::open(shared_path("fixtures/arch/llama-" + GetParam() + ".gguf"));
   int checked = 0;

@@ -10,9 +10,10 @@ namespace {
 
 using testing::run_command;
 using testing::shared_path;
+using testing::source_path;
 using testing::tandem_binary;
 
-std::string model() { return shared_path("models/stories260K.gguf"); }
+std::string model() { return source_path("models/stories260K.gguf"); }
 
 std::string ids_line(const nlohmann::json& ids) {
   std::string s = "[";
@@ -21,6 +22,7 @@ std::string ids_line(const nlohmann::json& ids) {
 }
 
 TEST(TokenizeCli, FileInputMatchesLlamaTokenize) {
+  TANDEM_REQUIRE_SHARED("fixtures/stories260K/tokenize.json");
   const auto j = testing::read_json(shared_path("fixtures/stories260K/tokenize.json"));
   for (const auto& c : j["cases"]) {
     const std::string input = shared_path("fixtures/stories260K/" + c["input_file"].get<std::string>());

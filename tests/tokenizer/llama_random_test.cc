@@ -25,6 +25,7 @@ std::string unhex(const std::string& h) {
 class LlamaRandom : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(LlamaRandom, IdsAndDetokenizedText) {
+  TANDEM_REQUIRE_SHARED("fixtures/tokenizer");
   static const nlohmann::json ref =
       testing::read_json(testing::source_path("tests/tokenizer/data/llama_cpp_random.json"));
   const auto& v = ref["vocabs"][GetParam()];

@@ -15,11 +15,12 @@ namespace {
 using testing::read_file;
 using testing::read_json;
 using testing::shared_path;
+using testing::source_path;
 
 class Stories : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    file_ = gguf::File::open(shared_path("models/stories260K.gguf")).release();
+    file_ = gguf::File::open(source_path("models/stories260K.gguf")).release();
     tok_ = Tokenizer::from_gguf(*file_).release();
   }
   static void TearDownTestSuite() {
@@ -52,6 +53,7 @@ TEST_F(Stories, VocabularyBasics) {
 }
 
 TEST_F(Stories, TokenizeMatchesLlamaTokenize) {
+  TANDEM_REQUIRE_SHARED("fixtures/stories260K/tokenize.json");
   const auto j = read_json(shared_path("fixtures/stories260K/tokenize.json"));
   ASSERT_GE(j["cases"].size(), 18u);
   for (const auto& c : j["cases"]) {
@@ -68,6 +70,7 @@ TEST_F(Stories, TokenizeMatchesLlamaTokenize) {
 // ids gives the text back, except that SPM keeps the space it prepended when
 // a BOS was removed (llama.cpp only strips it when the text starts the ids).
 TEST_F(Stories, DetokenizeRoundTrips) {
+  TANDEM_REQUIRE_SHARED("fixtures/stories260K/tokenize.json");
   const auto j = read_json(shared_path("fixtures/stories260K/tokenize.json"));
   for (const auto& c : j["cases"]) {
     const std::string text = c["text"];
@@ -84,6 +87,7 @@ TEST_F(Stories, DetokenizeRoundTrips) {
 }
 
 TEST_F(Stories, PiecesMatchGreedyFixtures) {
+  TANDEM_REQUIRE_SHARED("fixtures/stories260K/greedy-1.json");
   for (int k = 1; k <= 3; ++k) {
     const auto g = read_json(shared_path("fixtures/stories260K/greedy-" + std::to_string(k) + ".json"));
     const auto gen = ids_of(g["generated_tokens"]);

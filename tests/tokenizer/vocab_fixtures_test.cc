@@ -82,6 +82,7 @@ bool decoder_is_lossless_for(const Tokenizer& tok, const std::vector<TokenId>& i
 class VocabFixture : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(VocabFixture, MatchesLlamaCppIds) {
+  TANDEM_REQUIRE_SHARED("fixtures/tokenizer");
   const std::string name = GetParam();
   auto file = gguf::File::open(shared_path("fixtures/tokenizer/ggml-vocab-" + name + ".gguf"));
   auto tok = Tokenizer::from_gguf(*file);
@@ -97,6 +98,7 @@ TEST_P(VocabFixture, MatchesLlamaCppIds) {
 }
 
 TEST_P(VocabFixture, DecodeRoundTrips) {
+  TANDEM_REQUIRE_SHARED("fixtures/tokenizer");
   const std::string name = GetParam();
   auto file = gguf::File::open(shared_path("fixtures/tokenizer/ggml-vocab-" + name + ".gguf"));
   auto tok = Tokenizer::from_gguf(*file);

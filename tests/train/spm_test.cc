@@ -17,11 +17,13 @@ namespace {
 using tandem::testing::read_file;
 using tandem::testing::read_json;
 using tandem::testing::shared_path;
+using tandem::testing::source_path;
 
 // A vocabulary read by read_spm_metadata, re-exported by write_spm_metadata
 // and turned into a tokenizer by make_tokenizer tokenizes as llama.cpp does.
 TEST(Spm, MetadataRoundTripTokenizesLikeLlamaCppOnStories260K) {
-  auto f = gguf::File::open(shared_path("models/stories260K.gguf"));
+  TANDEM_REQUIRE_SHARED("fixtures/stories260K/tokenize.json");
+  auto f = gguf::File::open(source_path("models/stories260K.gguf"));
   const SpmVocab vocab = read_spm_metadata(*f);
   ASSERT_EQ(vocab.size(), 512);
   auto tok = make_tokenizer(vocab);

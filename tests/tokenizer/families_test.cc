@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,15 +33,18 @@ std::unique_ptr<Tokenizer> open_vocab(const std::string& name) {
 
 // ~60 KB of TinyStories text with its newlines and punctuation.
 std::string story_text(size_t bytes) {
-  std::ifstream in(shared_path("data/tinystories-train/train-00.jsonl"));
+  const std::string path = shared_path("data/tinystories-train/train-00.jsonl");
+  std::ifstream in(path);
   std::string text;
   for (std::string line; text.size() < bytes && std::getline(in, line);) {
     text += nlohmann::json::parse(line)["text"].get<std::string>() + "\n";
   }
+  if (text.size() < bytes) throw std::runtime_error("fewer than " + std::to_string(bytes) + " bytes of text in " + path);
   return text;
 }
 
 TEST(Families, Gpt2SpecialTokenParsing) {
+  TANDEM_REQUIRE_SHARED("fixtures/tokenizer");
   auto tok = open_vocab("gpt-2");
   const TokenId eot = tok->find_token("<|endoftext|>");
   ASSERT_EQ(eot, 50256);
@@ -57,6 +61,7 @@ TEST(Families, Gpt2SpecialTokenParsing) {
 }
 
 TEST(Families, DeepseekCoderAddsBos) {
+  TANDEM_REQUIRE_SHARED("fixtures/tokenizer");
   auto tok = open_vocab("deepseek-coder");
   const auto ids = tok->encode("int x = 1;", true, true);
   ASSERT_FALSE(ids.empty());
@@ -65,6 +70,7 @@ TEST(Families, DeepseekCoderAddsBos) {
 }
 
 TEST(Families, BertAddsClsAndSep) {
+  TANDEM_REQUIRE_SHARED("fixtures/tokenizer");
   auto tok = open_vocab("bert-bge");
   const auto ids = tok->encode("Hello, World!", true, true);
   ASSERT_GE(ids.size(), 3u);
@@ -77,6 +83,7 @@ TEST(Families, BertAddsClsAndSep) {
 }
 
 TEST(Families, VocabOnlyFilesWithoutCasesLoadAndRoundTrip) {
+  TANDEM_REQUIRE_SHARED("fixtures/tokenizer");
   const std::string text = "Hello world! It's 2024, numbers 12345 and caf\xc3\xa9.\n\tIndented line";
   auto neox = open_vocab("gpt-neox");  // no tokenizer.ggml.pre: llama.cpp's "default" pre-tokenizer
   EXPECT_EQ(neox->bos(), 0);
@@ -96,6 +103,7 @@ TEST(Families, VocabOnlyFilesWithoutCasesLoadAndRoundTrip) {
 // never form in this text, so both must give the same ids: the plain global
 // merge is the reference for the shortcut.
 TEST(Families, SpmWordCuttingEqualsGlobalMerge) {
+  TANDEM_REQUIRE_SHARED("data/tinystories-train/train-00.jsonl");
   auto file = gguf::File::open(shared_path("fixtures/tokenizer/ggml-vocab-llama-spm.gguf"));
   Vocab v = load_vocab(*file);
   auto fast = Tokenizer::from_vocab(v);
@@ -114,6 +122,7 @@ TEST(Families, SpmWordCuttingEqualsGlobalMerge) {
 }
 
 TEST(Families, InvalidUtf8NeverCrashes) {
+  TANDEM_REQUIRE_SHARED("fixtures/tokenizer");
   std::string junk;
   for (int i = 0; i < 4000; ++i) junk.push_back(static_cast<char>((i * 7919 + 13) % 256));
   for (const char* name : {"llama-spm", "gpt-2", "deepseek-llm", "deepseek-coder", "falcon", "bert-bge"}) {
@@ -128,6 +137,7 @@ TEST(Families, InvalidUtf8NeverCrashes) {
 
 // A Tokenizer is immutable: concurrent encodes give the serial results.
 TEST(Families, ConcurrentEncodeIsConsistent) {
+  TANDEM_REQUIRE_SHARED("data/tinystories-train/train-00.jsonl");
   const std::string text = story_text(20000);
   for (const char* name : {"llama-spm", "deepseek-llm", "bert-bge"}) {
     auto tok = open_vocab(name);

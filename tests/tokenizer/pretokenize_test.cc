@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,14 +20,23 @@ namespace {
 
 using testing::shared_path;
 
-std::vector<std::string> corpus() {
+constexpr const char* kStories = "data/tinystories-train/train-00.jsonl";
+
+// The first 200 TinyStories texts, from the shared folder.
+std::vector<std::string> story_texts() {
+  std::ifstream in(shared_path(kStories));
+  if (!in) throw std::runtime_error("cannot read " + shared_path(kStories));
   std::vector<std::string> texts;
-  std::ifstream in(shared_path("data/tinystories-train/train-00.jsonl"));
   std::string line;
   for (int i = 0; i < 200 && std::getline(in, line); ++i) {
     texts.push_back(nlohmann::json::parse(line)["text"].get<std::string>());
   }
-  // Synthetic: every kind of character the expressions distinguish.
+  return texts;
+}
+
+// Synthetic: every kind of character the expressions distinguish.
+std::vector<std::string> synthetic_texts() {
+  std::vector<std::string> texts;
   const std::vector<std::string> atoms = {"a", "Z", "\xc3\xa9", "\xe6\x97\xa5", "7", "\xd9\xa3", " ", "  ", "\t",
                                           "\n", "\r\n", "'", "'s", "'LL", "'re", ".", "!?", "$", "\xe2\x80\x94",
                                           "\xc2\xa0", "\xe3\x80\x80", "\xf0\x9f\xa6\x99", "\xcc\x81", "_", "-"};
@@ -40,11 +50,17 @@ std::vector<std::string> corpus() {
   return texts;
 }
 
-void expect_same_splits(const std::string& fast_rx, const std::string& regex_rx) {
-  PreTokenizer fast(BpePreTokenizer{{"fast"}, {fast_rx}});
-  PreTokenizer slow(BpePreTokenizer{{"slow"}, {regex_rx}});
+const std::string kGpt2Rx = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
+const std::string kLlama3Rx =
+    "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+// Wrapping the expression in a group makes it miss the fast path.
+void expect_fast_path_matches_regex(const std::string& rx, const std::vector<std::string>& texts) {
+  PreTokenizer fast(BpePreTokenizer{{"fast"}, {rx}});
+  PreTokenizer slow(BpePreTokenizer{{"slow"}, {"(?:" + rx + ")"}});
   int mismatches = 0;
-  for (const auto& text : corpus()) {
+  for (const auto& text : texts) {
     const auto cps = utf8_decode(text);
     const auto a = fast.split(cps);
     const auto b = slow.split(cps);
@@ -53,27 +69,14 @@ void expect_same_splits(const std::string& fast_rx, const std::string& regex_rx)
   EXPECT_EQ(mismatches, 0);
 }
 
-TEST(PreTokenizer, Gpt2SplitterMatchesRegex) {
-  const std::string rx = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
-  // Wrapping the expression in a group makes it miss the fast path.
-  expect_same_splits(rx, "(?:" + rx + ")");
-}
-
-TEST(PreTokenizer, Llama3SplitterMatchesRegex) {
-  const std::string rx =
-      "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
-      "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-  expect_same_splits(rx, "(?:" + rx + ")");
-}
-
-TEST(PreTokenizer, PiecesCoverTheText) {
+void expect_pieces_cover(const std::vector<std::string>& texts) {
   for (const char* name : {"default", "gpt-2", "llama3", "qwen2", "deepseek-llm", "deepseek-coder", "falcon",
                            "starcoder", "bloom", "chatglm-bpe", "seed-coder", "deepseek-v3", "tekken", "gpt-4o",
                            "chameleon", "exaone-moe", "tiny_aya", "jais-2", "minicpm5", "longcat"}) {
     const BpePreTokenizer* spec = find_bpe_pre(name);
     ASSERT_NE(spec, nullptr) << name;
     PreTokenizer pre(*spec);
-    for (const auto& text : corpus()) {
+    for (const auto& text : texts) {
       const auto cps = utf8_decode(text);
       size_t total = 0;
       for (size_t n : pre.split(cps)) {
@@ -83,7 +86,25 @@ TEST(PreTokenizer, PiecesCoverTheText) {
       EXPECT_EQ(total, cps.size()) << name << " '" << text << "'";
     }
   }
+}
+
+TEST(PreTokenizer, Gpt2SplitterMatchesRegex) { expect_fast_path_matches_regex(kGpt2Rx, synthetic_texts()); }
+
+TEST(PreTokenizer, Llama3SplitterMatchesRegex) { expect_fast_path_matches_regex(kLlama3Rx, synthetic_texts()); }
+
+TEST(PreTokenizer, PiecesCoverTheText) {
+  expect_pieces_cover(synthetic_texts());
   EXPECT_EQ(find_bpe_pre("no-such-pre"), nullptr);
+}
+
+// The same three checks on real text (newlines, punctuation, long runs).
+TEST(PreTokenizer, SplittersAndPiecesOnStoryText) {
+  TANDEM_REQUIRE_SHARED(kStories);
+  const auto texts = story_texts();
+  ASSERT_EQ(texts.size(), 200u);
+  expect_fast_path_matches_regex(kGpt2Rx, texts);
+  expect_fast_path_matches_regex(kLlama3Rx, texts);
+  expect_pieces_cover(texts);
 }
 
 // Code point classes against the Unicode character database (via facts that

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Writes the random-weight benchmark models of fixtures/bench/README.md into
+# Writes the random-weight benchmark models of shared/fixtures/bench/README.md into
 # MODELDIR (a scratch folder outside the repo; never commit them):
 #   llama-125m-{f16,q8_0,q4_0}.gguf  n_embd 768, 12 layers, 12 heads, 4 KV heads,
 #                                    n_ff 2048, 32k llama-spm vocab (124.7M params)
@@ -22,12 +22,12 @@ big=1
 for a in "${@:2}"; do
   if [[ $a == --no-500m ]]; then big=0; else bin=$a; fi
 done
-shared=${TANDEM_SHARED:-$(cd "$(dirname "$0")/.." && pwd)/../../shared}
-[[ -d $shared/tools ]] || shared=/work/shared
+# The shared/ folder (see README): TANDEM_SHARED_DIR, else ../shared beside the repository.
+shared=${TANDEM_SHARED_DIR:-$(cd "$(dirname "$0")/.." && pwd)/../shared}
 gen=$shared/tools/make_random_gguf.py
 vocab=$shared/fixtures/tokenizer/ggml-vocab-llama-spm.gguf
 for f in "$gen" "$vocab"; do
-  [[ -f $f ]] || { echo "error: $f not found (set TANDEM_SHARED to the shared/ folder)" >&2; exit 1; }
+  [[ -f $f ]] || { echo "error: $f not found (set TANDEM_SHARED_DIR to the shared/ folder; see README)" >&2; exit 1; }
 done
 mkdir -p "$out"
 

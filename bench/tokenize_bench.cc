@@ -1,13 +1,14 @@
 // Tokenizer throughput: MB/s of encode (and decode) on ~1 MB of TinyStories
 // text, for one vocabulary of each family.
 //
-//   bench_tokenize_bench [SHARED_DIR]   (default: ../shared beside the repo)
+//   bench_tokenize_bench [SHARED_DIR]   (default: $TANDEM_SHARED_DIR, else ../shared beside the repo)
 //
 // Two figures per vocabulary: the whole text as one string (one long
 // fragment, the worst case for SPM's merge queue) and story by story (how a
 // prompt or a document is usually tokenized). Best of 3 runs, thread CPU time.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <functional>
@@ -57,7 +58,8 @@ std::vector<std::string> read_stories(const std::string& path, size_t target_byt
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string shared = argc > 1 ? argv[1] : std::string(TANDEM_SOURCE_DIR) + "/../shared";
+  const char* shared_env = std::getenv("TANDEM_SHARED_DIR");
+  const std::string shared = argc > 1 ? argv[1] : shared_env && *shared_env ? shared_env : TANDEM_SOURCE_DIR "/../shared";
   const auto stories = read_stories(shared + "/data/tinystories-train/train-00.jsonl", 1 << 20);
   std::string all;
   for (const auto& s : stories) all += s + "\n";

@@ -8,8 +8,8 @@
 #   recipes/train_family.sh small    # ~3M parameters
 #   recipes/train_family.sh base     # ~10M parameters
 #
-# Environment: TANDEM (the tandem binary, default build/tandem), SHARED (the
-# shared/ folder with data/), OUT (output folder, default models/), THREADS
+# Environment: TANDEM (the tandem binary, default build/tandem), TANDEM_SHARED_DIR
+# (the shared/ folder with data/, default ../shared beside the repository), OUT (output folder, default models/), THREADS
 # (default 1: the build machine is shared), STEPS (override the step count).
 # `tiny` trains the family's 512-token SPM vocabulary; `small` and `base` reuse it
 # from OUT/tandem-tiny.gguf, so every member shares one tokenizer (speculative
@@ -24,7 +24,7 @@ set -euo pipefail
 
 size=${1:?usage: $0 tiny|small|base}
 TANDEM=${TANDEM:-build/tandem}
-SHARED=${SHARED:-../shared}
+SHARED=${TANDEM_SHARED_DIR:-$(cd "$(dirname "$0")/.." && pwd)/../shared}
 OUT=${OUT:-models}
 THREADS=${THREADS:-1}
 CKPT=${CKPT:-build/checkpoints}

@@ -1,7 +1,9 @@
 # Generates the strings for the llama.cpp comparison: one file, each string followed by \x1e\n.
-# usage: gen.py SHARED_DIR OUT_FILE
-import json, random, sys
-SHARED = sys.argv[1] if len(sys.argv) > 1 else '/work/shared'
+# usage: gen.py [SHARED_DIR [OUT_FILE]]
+# SHARED_DIR defaults to $TANDEM_SHARED_DIR, else ../shared beside the repository.
+import json, os, random, sys
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHARED = sys.argv[1] if len(sys.argv) > 1 else os.environ.get('TANDEM_SHARED_DIR') or os.path.join(REPO, '..', 'shared')
 OUT = sys.argv[2] if len(sys.argv) > 2 else 'inputs.bin'
 random.seed(7)
 atoms = ["a","b","Z","Hello","world"," the"," ","  ","   ","\t","\n","\n\n","\r\n","\r","'","'s","'S","'ll","'LL","'re","'ve","'d","'t","'m",

@@ -1,11 +1,13 @@
 #!/bin/bash
 # Compares tandem's tokenizer with llama.cpp's on many strings (see README.md).
-# usage: run.sh LLAMA_CPP_DIR TANDEM_BUILD_DIR SHARED_DIR
+# usage: run.sh LLAMA_CPP_DIR TANDEM_BUILD_DIR [SHARED_DIR]
+# SHARED_DIR defaults to $TANDEM_SHARED_DIR, else ../shared beside the repository.
 set -euo pipefail
-LLAMA=$1; BUILD=$2; SHARED=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d)
 SRC=$(cd "$HERE/../.." && pwd)
+LLAMA=$1; BUILD=$2; SHARED=${3:-${TANDEM_SHARED_DIR:-$SRC/../shared}}
+[[ -d $SHARED ]] || { echo "error: no shared folder at $SHARED (set TANDEM_SHARED_DIR; see README)" >&2; exit 1; }
+WORK=$(mktemp -d)
 python3 "$HERE/gen.py" "$SHARED" "$WORK/inputs.bin"
 g++ -O2 -std=c++17 -I"$LLAMA/include" -I"$LLAMA/ggml/include" -I"$HERE" "$HERE/ref.cpp" -o "$WORK/ref" \
   -L"$LLAMA/build/bin" -lllama -lggml -lggml-base -Wl,-rpath,"$LLAMA/build/bin"

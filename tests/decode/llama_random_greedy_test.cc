@@ -28,6 +28,7 @@ std::string unhex(const std::string& h) {
 }
 
 TEST(LlamaRandomGreedy, HelloWorldIsLlamaCppsGreedyOutput) {
+  TANDEM_REQUIRE_SHARED("models/llama-2-tiny-random.gguf");
   const auto fx = read_json(shared_path("fixtures/llama-2-tiny-random/greedy-hello-world.json"));
   auto model = Transformer::load(shared_path("models/llama-2-tiny-random.gguf"), {.n_threads = 1});
   const std::string prompt = fx["prompt"];

@@ -4,6 +4,8 @@
 import json, os, random, sys
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = sys.argv[1] if len(sys.argv) > 1 else os.environ.get('TANDEM_SHARED_DIR') or os.path.join(REPO, '..', 'shared')
+if not os.path.isdir(SHARED):
+    sys.exit(f'error: no shared folder at {SHARED} (set TANDEM_SHARED_DIR; see README)')
 OUT = sys.argv[2] if len(sys.argv) > 2 else 'inputs.bin'
 random.seed(7)
 atoms = ["a","b","Z","Hello","world"," the"," ","  ","   ","\t","\n","\n\n","\r\n","\r","'","'s","'S","'ll","'LL","'re","'ve","'d","'t","'m",

@@ -19,7 +19,6 @@
 namespace tandem {
 namespace {
 
-using testing::shared_path;
 using testing::source_path;
 
 constexpr int kSteps = 32;
@@ -141,12 +140,12 @@ TEST_P(ConcurrentForward, BatchedPassConcurrentWithSingleForwards) {
 
 INSTANTIATE_TEST_SUITE_P(Models, ConcurrentForward,
                          ::testing::Values(source_path("models/tandem-base.gguf"),
-                                           shared_path("models/stories260K.gguf")));
+                                           source_path("models/stories260K.gguf")));
 
 // Two models in one process, decoded at the same time from two threads.
 TEST(ConcurrentForwardModels, TwoModelsAtOnceDecodeAsEachAlone) {
   auto a = Transformer::load(source_path("models/tandem-base.gguf"), {.n_threads = 2});
-  auto b = Transformer::load(shared_path("models/stories260K.gguf"), {.n_threads = 2});
+  auto b = Transformer::load(source_path("models/stories260K.gguf"), {.n_threads = 2});
   const auto pa = a->tokenizer().encode(kPrompts[0], true, false);
   const auto pb = b->tokenizer().encode(kPrompts[0], true, false);
   const Trace want_a = greedy(*a, pa, 2), want_b = greedy(*b, pb, 2);
@@ -162,7 +161,7 @@ TEST(ConcurrentForwardModels, TwoModelsAtOnceDecodeAsEachAlone) {
 // Two inputs naming one cache would write the same positions twice: rejected
 // before anything changes.
 TEST(ConcurrentForwardModels, BatchRejectsOneCacheForTwoSequences) {
-  auto m = Transformer::load(shared_path("models/stories260K.gguf"), {.n_threads = 1});
+  auto m = Transformer::load(source_path("models/stories260K.gguf"), {.n_threads = 1});
   KvCache cache = m->new_cache(16);
   ForwardContext ctx = m->new_context();
   const std::vector<TokenId> a = {1, 403}, b = {1, 407};

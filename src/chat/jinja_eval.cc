@@ -322,7 +322,7 @@ class Interpreter {
           return Value::list(std::move(out));
         }
         if (obj.is_string()) {
-          budget_.scan(obj.str().size() * 16);  // offsets, indices and the copy: about 16 bytes of work per byte
+          budget_.scan(obj.str().size() * 32);  // offsets, indices and the copy: ~0.3 s for 4 MB a million times
           const std::vector<size_t> at = code_point_offsets(obj.str());
           std::string out;
           for (size_t k : slice_indices(static_cast<int64_t>(at.size() - 1), parts[0], parts[1], parts[2])) {

@@ -459,8 +459,14 @@ class Interpreter {
     if (op == "*" && a.is_string() && b.kind == Kind::kInt) {
       const size_t unit = a.str().size();
       if (b.i > 0 && unit > 0 && static_cast<uint64_t>(b.i) > kMaxStringBytes / unit) check_string_size(kMaxStringBytes + 1);
+      if (b.i <= 0 || unit == 0) return Value::string("");
+      // Doubling: log2(n) appends, not n (4 million for 'x' * 4000000).
+      const size_t total = unit * static_cast<size_t>(b.i);
       std::string out;
-      for (int64_t k = 0; k < b.i && unit > 0; ++k) out += a.str();
+      out.reserve(total);
+      out = a.str();
+      while (out.size() * 2 <= total) out.append(out.data(), out.size());
+      out.append(out.data(), total - out.size());
       return Value::string(std::move(out));
     }
     if (a.is_string() && b.is_string()) {

@@ -114,6 +114,16 @@ TEST(JinjaLimits, EveryOperationThatGrowsAStringStopsAtTheStringBound) {
                "line 1, column 39", kString);
 }
 
+TEST(JinjaLimits, RepetitionByDoublingGivesPythonsText) {
+  // String * n is built by doubling; the text is Python's.
+  EXPECT_EQ(expect_renders("{{ 'abc' * 5 }}"), "abcabcabcabcabc");
+  EXPECT_EQ(expect_renders("{{ 'abc' * 1 }}|{{ 'abc' * 0 }}|{{ 'abc' * -3 }}|{{ '' * 7 }}"), "abc|||");
+  const std::string seven = expect_renders("{{ 'xyz' * 1000003 }}");
+  ASSERT_EQ(seven.size(), 3000009u);
+  EXPECT_EQ(seven.find_first_not_of("xyz"), std::string::npos);
+  for (size_t k = 0; k < seven.size(); k += 3) ASSERT_EQ(seven.compare(k, 3, "xyz"), 0) << k;
+}
+
 TEST(JinjaLimits, RenderedTextStopsAtTheOutputBound) {
   // 5000 x 1000 bytes = 5 MB of output, each piece small.
   expect_bound("{% for i in range(5000) %}{{ 'x' * 1000 }}{% endfor %}", "line 1, column 27", kOutput);

@@ -772,12 +772,13 @@ class Parser {
   }
 
   std::vector<Token> toks_;
-  // Nesting limit for blocks and expressions: the parser and the evaluator
-  // recurse, so a hostile template must not exhaust the stack.
-  static constexpr int kMaxDepth = 200;
+  // Nesting limit for blocks and expressions (jinja_limits.h): the parser and
+  // the evaluator recurse, so a hostile template must not exhaust the stack.
   struct DepthGuard {
     explicit DepthGuard(Parser& p) : p_(p) {
-      if (++p_.depth_ > kMaxDepth) p_.fail(p_.peek().pos, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+      if (++p_.depth_ > kMaxNesting) {
+        p_.fail(p_.peek().pos, "nesting deeper than " + std::to_string(kMaxNesting) + " levels (the parsing limit)");
+      }
     }
     ~DepthGuard() { --p_.depth_; }
     Parser& p_;

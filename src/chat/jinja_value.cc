@@ -1,9 +1,9 @@
 #include "chat/jinja_value.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-
 
 namespace tandem::chat::jinja {
 
@@ -75,7 +75,7 @@ bool Value::truthy() const {
     case Kind::kBool: return b;
     case Kind::kInt: return i != 0;
     case Kind::kFloat: return f != 0;
-    case Kind::kString: return !s.empty();
+    case Kind::kString: return !text->empty();
     case Kind::kArray: return !array->empty();
     case Kind::kObject: return !object->entries.empty();
     case Kind::kFunction: return true;
@@ -103,8 +103,8 @@ std::string format_float(double x) {
   return buf;
 }
 
-std::string json_quote(const std::string& s) {
-  std::string out = "\"";
+void json_quote(std::string& out, const std::string& s) {
+  out += '"';
   for (unsigned char c : s) {
     switch (c) {
       case '"': out += "\\\""; break;
@@ -124,7 +124,64 @@ std::string json_quote(const std::string& s) {
         }
     }
   }
-  return out + "\"";
+  out += '"';
+  check_string_size(out.size());
+}
+
+// Appends the JSON text of `v` to `out`, checking the size as it grows: a
+// list holding another list twice, 40 levels deep, is 40 values to build but
+// 2^40 to print.
+void write_json(std::string& out, const Value& v, int indent, int depth) {
+  switch (v.kind) {
+    case Kind::kUndefined:
+    case Kind::kNone: out += "null"; break;
+    case Kind::kBool: out += v.b ? "true" : "false"; break;
+    case Kind::kInt: out += std::to_string(v.i); break;
+    case Kind::kFloat:
+      // JSON.stringify writes integral floats without ".0".
+      if (v.f == std::floor(v.f) && std::fabs(v.f) < 1e16) {
+        out += std::to_string(static_cast<int64_t>(v.f));
+      } else {
+        out += format_float(v.f);
+      }
+      break;
+    case Kind::kString: json_quote(out, v.str()); break;
+    case Kind::kArray:
+    case Kind::kObject: {
+      // Lists can contain themselves (x.append(x)); JSON nesting is bounded instead.
+      if (depth > 512) throw EvalError{"tojson: value nested deeper than 512 levels (a list containing itself?)"};
+      const bool pretty = indent > 0;
+      const size_t base = static_cast<size_t>(indent) * static_cast<size_t>(depth);
+      if (pretty) check_string_size(out.size() + base + static_cast<size_t>(indent));
+      auto newline = [&](size_t spaces) { out.append(1, '\n').append(spaces, ' '); };
+      const bool array = v.kind == Kind::kArray;
+      out += array ? '[' : '{';
+      size_t n = 0;
+      auto item = [&]() {
+        if (n++) out += pretty ? "," : ", ";
+        if (pretty) newline(base + static_cast<size_t>(indent));
+        check_string_size(out.size());
+      };
+      if (array) {
+        for (const Value& e : *v.array) {
+          item();
+          write_json(out, e, indent, depth + 1);
+        }
+      } else {
+        for (const auto& [k, x] : v.object->entries) {
+          item();
+          json_quote(out, k);
+          out += ": ";
+          write_json(out, x, indent, depth + 1);
+        }
+      }
+      if (n && pretty) newline(base);
+      out += array ? ']' : '}';
+      break;
+    }
+    case Kind::kFunction: throw EvalError{"tojson: a function cannot be converted to JSON"};
+  }
+  check_string_size(out.size());
 }
 
 }  // namespace
@@ -136,7 +193,7 @@ std::string Value::to_output() const {
     case Kind::kBool: return b ? "true" : "false";
     case Kind::kInt: return std::to_string(i);
     case Kind::kFloat: return format_float(f);
-    case Kind::kString: return s;
+    case Kind::kString: return *text;
     case Kind::kArray:
     case Kind::kObject: return to_json();
     case Kind::kFunction: return "[function]";
@@ -144,49 +201,10 @@ std::string Value::to_output() const {
   return "";
 }
 
-std::string Value::to_json(int indent, int depth) const {
-  switch (kind) {
-    case Kind::kUndefined:
-    case Kind::kNone: return "null";
-    case Kind::kBool: return b ? "true" : "false";
-    case Kind::kInt: return std::to_string(i);
-    case Kind::kFloat: {
-      // JSON.stringify writes integral floats without ".0".
-      if (f == std::floor(f) && std::fabs(f) < 1e16) return std::to_string(static_cast<int64_t>(f));
-      return format_float(f);
-    }
-    case Kind::kString: return json_quote(s);
-    case Kind::kArray:
-    case Kind::kObject: {
-      // Lists can contain themselves (x.append(x)); JSON nesting is bounded instead.
-      if (depth > 512) throw EvalError{"tojson: value nested deeper than 512 levels (a list containing itself?)"};
-      const bool pretty = indent > 0;
-      const std::string item_sep = pretty ? "," : ", ";
-      std::string base;
-      if (pretty) base.append(1, '\n').append(static_cast<size_t>(indent) * static_cast<size_t>(depth), ' ');
-      const std::string child = pretty ? base + std::string(static_cast<size_t>(indent), ' ') : "";
-      std::string out;
-      size_t n = 0;
-      if (kind == Kind::kArray) {
-        for (const Value& e : *array) {
-          if (n++) out += item_sep;
-          out += child;
-          out += e.to_json(indent, depth + 1);
-        }
-        return "[" + out + (n && pretty ? base : "") + "]";
-      }
-      for (const auto& [k, v] : object->entries) {
-        if (n++) out += item_sep;
-        out += child;
-        out += json_quote(k);
-        out += ": ";
-        out += v.to_json(indent, depth + 1);
-      }
-      return "{" + out + (n && pretty ? base : "") + "}";
-    }
-    case Kind::kFunction: throw EvalError{"tojson: a function cannot be converted to JSON"};
-  }
-  return "null";
+std::string Value::to_json(int indent) const {
+  std::string out;
+  write_json(out, *this, indent, 0);
+  return out;
 }
 
 const char* Value::type_name() const {
@@ -204,7 +222,13 @@ const char* Value::type_name() const {
   return "?";
 }
 
-bool equals(const Value& a, const Value& b) {
+const std::string& Value::str() const {
+  static const std::string empty;
+  return kind == Kind::kString ? *text : empty;
+}
+
+bool equals(const Value& a, const Value& b, Budget& budget) {
+  budget.step();
   if (a.is_number() || a.kind == Kind::kBool) {
     if (!(b.is_number() || b.kind == Kind::kBool)) return false;
     return a.as_double() == b.as_double();
@@ -213,12 +237,15 @@ bool equals(const Value& a, const Value& b) {
   switch (a.kind) {
     case Kind::kUndefined:
     case Kind::kNone: return true;
-    case Kind::kString: return a.s == b.s;
+    case Kind::kString:
+      if (a.text == b.text) return true;
+      budget.scan(std::min(a.text->size(), b.text->size()));
+      return *a.text == *b.text;
     case Kind::kArray: {
       if (a.array == b.array) return true;
       if (a.array->size() != b.array->size()) return false;
       for (size_t k = 0; k < a.array->size(); ++k) {
-        if (!equals((*a.array)[k], (*b.array)[k])) return false;
+        if (!equals((*a.array)[k], (*b.array)[k], budget)) return false;
       }
       return true;
     }
@@ -226,8 +253,9 @@ bool equals(const Value& a, const Value& b) {
       if (a.object == b.object) return true;
       if (a.object->entries.size() != b.object->entries.size()) return false;
       for (const auto& [k, v] : a.object->entries) {
+        budget.step(static_cast<int64_t>(b.object->entries.size()));  // find() searches them
         const Value* w = b.object->find(k);
-        if (!w || !equals(v, *w)) return false;
+        if (!w || !equals(v, *w, budget)) return false;
       }
       return true;
     }

@@ -1,7 +1,7 @@
 // Runtime values of the Jinja interpreter (src/chat/jinja.h): Python-like
 // dynamic values. Arrays, objects and namespaces are shared by reference, as
-// in Python (a namespace() assigned to two names is one object), so copying a
-// Value is cheap.
+// in Python (a namespace() assigned to two names is one object), and strings
+// are immutable and shared too, so copying a Value never copies text.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "chat/jinja_limits.h"
 
 namespace tandem::chat::jinja {
 
@@ -39,7 +41,7 @@ struct Value {
   bool b = false;
   int64_t i = 0;
   double f = 0;
-  std::string s;
+  std::shared_ptr<const std::string> text;  // kString
   std::shared_ptr<Array> array;
   std::shared_ptr<Object> object;
   std::shared_ptr<Function> function;
@@ -48,11 +50,19 @@ struct Value {
   static Value boolean(bool x) { Value v; v.kind = Kind::kBool; v.b = x; return v; }
   static Value integer(int64_t x) { Value v; v.kind = Kind::kInt; v.i = x; return v; }
   static Value real(double x) { Value v; v.kind = Kind::kFloat; v.f = x; return v; }
-  static Value string(std::string x) { Value v; v.kind = Kind::kString; v.s = std::move(x); return v; }
+  static Value string(std::string x) {
+    Value v;
+    v.kind = Kind::kString;
+    v.text = std::make_shared<const std::string>(std::move(x));
+    return v;
+  }
   static Value list(Array items = {});
   static Value dict(std::shared_ptr<Object> o = nullptr);
   static Value callable(Function fn);
   static Value from_json(const nlohmann::ordered_json& j);
+
+  // The text of a string ("" for other kinds).
+  const std::string& str() const;
 
   bool is_undefined() const { return kind == Kind::kUndefined; }
   bool is_none() const { return kind == Kind::kNone; }
@@ -69,8 +79,10 @@ struct Value {
   // integral, containers as JSON.
   std::string to_output() const;
   // JSON text as Python's json.dumps (ensure_ascii=False): separators ", " and
-  // ": ", or with indent > 0 "," and ": " with newlines. Functions are an error.
-  std::string to_json(int indent = -1, int depth = 0) const;
+  // ": ", or with indent > 0 "," and ": " with newlines. Functions are an
+  // error, and so is text over kMaxStringBytes (checked as it grows, so a list
+  // that holds one list many times over cannot take the memory first).
+  std::string to_json(int indent = -1) const;
   // Name of the type for error messages ("string", "list", ...).
   const char* type_name() const;
 };
@@ -82,7 +94,8 @@ struct EvalError {
   std::string message;
 };
 
-// Python ==: numbers compare by value, containers element-wise.
-bool equals(const Value& a, const Value& b);
+// Python ==: numbers compare by value, containers element-wise. Charges
+// `budget` one step per value visited and the bytes of strings compared.
+bool equals(const Value& a, const Value& b, Budget& budget);
 
 }  // namespace tandem::chat::jinja

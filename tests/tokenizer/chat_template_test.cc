@@ -156,8 +156,8 @@ TEST(ChatTemplateErrors, HostileTemplatesFailCleanly) {
   EXPECT_NE(error_of(ifs).find("nesting deeper"), std::string::npos);
   // Unbounded work and output are cut off.
   EXPECT_NE(error_of("{% for i in range(100000000) %}{% endfor %}").find("range()"), std::string::npos);
-  EXPECT_NE(error_of("{% for i in range(1000000) %}{% for j in range(1000000) %}{% endfor %}{% endfor %}")
-                .find("too many loop iterations"),
+  EXPECT_NE(error_of("{% set r = range(100000) %}{% for i in r %}{% for j in r %}{% endfor %}{% endfor %}")
+                .find("rendering would take more than"),
             std::string::npos);
   EXPECT_NE(error_of("{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}").find("nested too deeply"), std::string::npos);
   EXPECT_NE(error_of("{% set a = [] %}{{ a.append(a) }}{{ a | tojson }}").find("cannot contain itself"), std::string::npos);

@@ -62,7 +62,7 @@ struct Reference {
 // (nullopt) takes the strategy's default. load() rejects an option the
 // strategy would not use and a strategy without the helper model it needs.
 struct LocalSpec {
-  std::string path;                 // the GGUF as found (see load()); exists
+  std::string path;                 // the GGUF, absolute (see load()); exists
   std::string strategy = "sample";  // sample greedy speculative lookup contrastive proxy best-of-n
                                     // self-consistency mbr
   // Helper models, by config name: draft (speculative), amateur (contrastive),
@@ -148,7 +148,7 @@ struct Config {
 
 // Reads and checks a config file (see the top of this file). A relative GGUF
 // path is looked up from the config file's folder first, then from the
-// working directory; LocalSpec::path is the first that exists, as joined.
+// working directory; LocalSpec::path is the first that exists, made absolute.
 // Throws tandem::Error "file:line:column: ..." for anything wrong.
 Config load(const std::string& path);
 

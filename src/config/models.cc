@@ -85,7 +85,9 @@ std::string resolve_gguf(const std::string& text, const fs::path& dir, const Loc
   if (p.is_absolute()) {
     tried.push_back(p);
   } else {
-    tried.push_back((dir / p).lexically_normal());
+    std::error_code ec_abs;
+    const fs::path base = fs::absolute(dir, ec_abs);
+    tried.push_back(((ec_abs ? dir : base) / p).lexically_normal());
     std::error_code ec;
     const fs::path cwd = fs::current_path(ec);
     if (!ec) {

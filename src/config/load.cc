@@ -1,5 +1,7 @@
 // load(): the document, its three sections, prices and defaults. The model
 // entries are read by models.cc, references checked by check.cc.
+#include <yaml-cpp/eventhandler.h>
+
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -20,19 +22,50 @@ namespace {
 constexpr double kMaxDouble = std::numeric_limits<double>::max();
 constexpr int64_t kMaxInt = std::numeric_limits<int32_t>::max();
 
-// The one document of the text; yaml-cpp's syntax errors become ours.
+// Records where documents start; ignores everything else.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> marks;
+  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// The one document of the text; yaml-cpp's syntax errors become ours. Not
+// YAML::LoadAll: yaml-cpp 0.7 loops forever, allocating, on a document that
+// starts with a stray ',' (yaml-cpp issue #1040, fixed after 0.8). The second
+// document is looked for with at most two parser steps instead.
 YAML::Node parse_document(std::string_view text, const std::string& file) {
-  std::vector<YAML::Node> docs;
+  const std::string s(text);
+  YAML::Node doc;
+  DocumentStarts starts;
+  bool second = false;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    doc = YAML::Load(s);
+    std::istringstream in(s);
+    YAML::Parser parser(in);
+    second = parser.HandleNextDocument(starts) && parser.HandleNextDocument(starts);
   } catch (const YAML::Exception& e) {
     fail(location(file, e.mark), e.msg);
   }
-  if (docs.empty() || docs[0].IsNull())
+  if ((!doc.IsDefined() || doc.IsNull()) && second) {
+    // A document yaml-cpp reads as empty but cannot get past: the text at the
+    // mark cannot start a node (a stray ',' for one).
+    const YAML::Mark& m = starts.marks.back();
+    const std::string what = m.pos >= 0 && static_cast<size_t>(m.pos) < s.size() ? std::string(1, s[m.pos]) : "";
+    fail(location(file, m), "'" + what + "' cannot start a YAML value: the config is a map with 'models'");
+  }
+  if (!doc.IsDefined() || doc.IsNull())
     fail({file, 0, 0}, "the config is empty: it needs a 'models' map (see configs/README.md)");
-  if (docs.size() > 1)
-    fail(location(file, docs[1].Mark()), "a second YAML document: a config is one document (drop the '---')");
-  return docs[0];
+  if (second)
+    fail(location(file, starts.marks.back()), "a second YAML document starts here: a config is one document");
+  return doc;
 }
 
 api::Price parse_price(const Fields& prices, const std::string& name) {

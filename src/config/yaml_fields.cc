@@ -19,7 +19,22 @@ std::string Location::str() const {
 
 namespace tandem::config::detail {
 
-void fail(const Location& at, const std::string& message) { throw Error(at.str() + ": " + message); }
+void fail(const Location& at, const std::string& message) {
+  // One line, whatever the file held: control characters of names and values
+  // quoted in the message are escaped.
+  std::string line = at.str() + ": ";
+  for (const char c : message) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7f) {
+      line += c;
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      line += buf;
+    }
+  }
+  throw Error(line);
+}
 
 Location location(const std::string& file, const YAML::Mark& mark) {
   if (mark.is_null() || mark.line < 0) return {file, 0, 0};

@@ -30,7 +30,12 @@ TEST_F(ConfigErrors, EmptyFileAndSecondDocument) {
                      "prices: {default_local: {per_second: 0}}\n"
                      "---\n"
                      "models: {}\n"),
-            "c.yaml:4:1: a second YAML document: a config is one document (drop the '---')");
+            "c.yaml:3:1: a second YAML document starts here: a config is one document");
+  // yaml-cpp 0.7's LoadAll loops forever on these (its issue #1040); load() returns.
+  const std::string stray = "',' cannot start a YAML value: the config is a map with 'models'";
+  EXPECT_EQ(error_of(","), "c.yaml:1:1: " + stray);
+  EXPECT_EQ(error_of(",x\n"), "c.yaml:1:1: " + stray);
+  EXPECT_EQ(error_of("\n\n  , models: {}\n"), "c.yaml:3:3: " + stray);
   EXPECT_EQ(error_of("prices: {}\n"), "c.yaml:1:1: the config needs 'models'");
   EXPECT_EQ(error_of("models: {}\n"), "c.yaml:1:9: 'models' is empty: define at least one model");
   EXPECT_EQ(error_of("- models\n"), "c.yaml:1:1: the config must be a map, got a list");
@@ -65,6 +70,13 @@ TEST_F(ConfigErrors, UnknownKeyNamesItAndListsTheAllowedOnes) {
                      "    sampling: {temperature: 0.5, topk: 3}\n"),
             "c.yaml:5:34: unknown key 'topk' in the sampling of local model 'tiny' (allowed: temperature, top_k, top_p, "
             "min_p, typical_p, repeat_penalty, penalty_last_n, frequency_penalty, presence_penalty, seed)");
+}
+
+TEST_F(ConfigErrors, MessagesStayOneLine) {
+  // A key holding a line break and a tab (YAML escapes): shown escaped.
+  EXPECT_EQ(error_of("models: {tiny: {type: local, path: tiny.gguf}}\n"
+                     "\"de\\nfa\\tults\": 1\n"),
+            "c.yaml:2:1: unknown key 'de\\x0afa\\x09ults' in the config (allowed: models, prices, defaults)");
 }
 
 TEST_F(ConfigErrors, DuplicateKeyPointsAtTheSecondAndNamesTheFirst) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/numeric_options.h"
 #include "gguf/gguf.h"
 #include "model/transformer.h"
 #include "tensor/kernels.h"
@@ -159,10 +160,16 @@ void add_bench_command(CLI::App& app) {
   auto o = std::make_shared<BenchOptions>();
   auto* cmd = app.add_subcommand("bench", "Measure prompt-processing and generation speed");
   cmd->add_option("-m,--model", o->model, "GGUF model file")->required();
-  cmd->add_option("-t,--threads", o->threads, "Comma-separated thread counts, e.g. 1,2 (default: all cores)");
-  cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens for the pp test (0: skip)");
-  cmd->add_option("-n,--n-gen", o->n_gen, "Generated tokens for the tg test (0: skip)");
-  cmd->add_option("-r,--repetitions", o->reps, "Repetitions of each test");
+  cmd->add_option("-t,--threads", o->threads, "Comma-separated thread counts, e.g. 1,2 (default: all cores)")
+      ->type_name("INT[,INT...]")
+      ->check(int_list(1, kMaxThreads));
+  cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens for the pp test (0: skip)")
+      ->capture_default_str()
+      ->check(int_range(0, kMaxContext));
+  cmd->add_option("-n,--n-gen", o->n_gen, "Generated tokens for the tg test (0: skip)")
+      ->capture_default_str()
+      ->check(int_range(0, kMaxContext));
+  cmd->add_option("-r,--repetitions", o->reps, "Repetitions of each test")->capture_default_str()->check(int_range(1, 1000));
   cmd->add_flag("--json", o->json, "Print results as a JSON array");
   cmd->add_flag("--no-bandwidth", o->no_bandwidth, "Skip the memory bandwidth measurement");
   cmd->callback([o] { run_bench(*o); });

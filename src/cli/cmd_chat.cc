@@ -21,6 +21,7 @@
 #include "chat/chat_template.h"
 #include "cli/commands.h"
 #include "cli/lora_options.h"
+#include "cli/numeric_options.h"
 #include "cli/sampling_options.h"
 #include "decode/generate.h"
 #include "decode/strategy_options.h"
@@ -225,12 +226,14 @@ void add_chat_command(CLI::App& app) {
                   "Answer the conversation in this JSON file ({\"messages\": [{\"role\", \"content\"}, ...]}) and exit")
       ->excludes(p);
   cmd->add_flag("--print-prompt", o->print_prompt, "Print the rendered prompt instead of answering");
-  cmd->add_option("-n,--n-predict", o->n_predict, "Most tokens per reply (-1: until end of turn or full context)");
-  cmd->add_option("-c,--ctx-size", o->n_ctx, "Context size in tokens (default: the model's, at most 4096)");
+  cmd->add_option("-n,--n-predict", o->n_predict, "Most tokens per reply (-1: until end of turn or full context)")
+      ->check(int_range_or(-1, 1, kMaxContext));  // not 0: decoding emits a first token before it checks n_predict
+  cmd->add_option("-c,--ctx-size", o->n_ctx, "Context size in tokens (default: the model's, at most 4096)")
+      ->check(int_range(0, kMaxContext));
   add_sampling_options(cmd, o->sampling, o->seed_set);
   add_lora_options(cmd, o->lora);
   cmd->add_option("--stop", o->stop, "End a reply when this text is generated (repeatable)");
-  cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)")->check(int_range(0, kMaxThreads));
   cmd->add_flag("-v,--verbose", o->verbose, "Print cache reuse to stderr");
   cmd->callback([o, cmd] {
     check_options(*o, *cmd);

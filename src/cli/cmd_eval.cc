@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/lora_options.h"
+#include "cli/numeric_options.h"
 #include "decode/strategy.h"
 #include "eval/arith_eval.h"
 #include "eval/arith_task.h"
@@ -116,12 +117,14 @@ void add_eval_command(CLI::App& app) {
   auto em = std::make_shared<EvalMathArgs>();
   auto* e = app.add_subcommand("eval-math", "Exact-answer accuracy on held-out synthetic arithmetic problems (greedy)");
   e->add_option("-m,--model", em->model, "GGUF model")->required();
-  e->add_option("-n,--count", em->count, "Problems")->capture_default_str();
-  e->add_option("--difficulty", em->difficulty, "Difficulty (1-10)")->capture_default_str();
+  e->add_option("-n,--count", em->count, "Problems")->capture_default_str()->check(int_range(1, kMaxProblems));
+  e->add_option("--difficulty", em->difficulty, "Difficulty (1-10)")->capture_default_str()->check(int_range(1, 10));
   e->add_option("--seed", em->seed, "Problem seed (default: the held-out stream of `tandem train --seed 1`)")
-      ->capture_default_str();
-  e->add_option("--max-tokens", em->max_tokens, "Tokens generated per problem (default 24 + 16 * difficulty)");
-  e->add_option("-t,--threads", em->threads, "Threads (default: all)");
+      ->capture_default_str()
+      ->check(uint64_any());
+  e->add_option("--max-tokens", em->max_tokens, "Tokens generated per problem (default 24 + 16 * difficulty)")
+      ->check(int_range(0, kMaxContext));
+  e->add_option("-t,--threads", em->threads, "Threads (default: all)")->check(int_range(0, kMaxThreads));
   e->add_flag("--json", em->json, "Print one JSON object");
   add_lora_options(e, em->lora);
   e->callback([em] { run_eval_math(*em); });
@@ -131,13 +134,17 @@ void add_eval_command(CLI::App& app) {
                                "Write a teacher's generations as prompt/completion JSONL (sequence-level distillation data)");
   d->add_option("-m,--teacher", da->teacher, "Teacher GGUF model")->required();
   d->add_option("--prompts", da->prompts, "JSONL with a \"prompt\" field per row");
-  d->add_option("--synth-math", da->synth, "Take N synthetic arithmetic problems as prompts");
-  d->add_option("--synth-difficulty", da->difficulty, "Difficulty of the synthetic problems")->capture_default_str();
-  d->add_option("--synth-seed", da->synth_seed, "Seed of the synthetic problems")->capture_default_str();
-  d->add_option("-n,--n-predict", da->n_predict, "Tokens per completion (default 128, synthetic: 24 + 16 * difficulty)");
-  d->add_option("--temp", da->temperature, "Temperature (0: greedy)")->capture_default_str();
-  d->add_option("--seed", da->seed, "Sampling seed of row i is seed + i")->capture_default_str();
-  d->add_option("-t,--threads", da->threads, "Threads (default: all)");
+  d->add_option("--synth-math", da->synth, "Take N synthetic arithmetic problems as prompts")
+      ->check(int_range(0, kMaxProblems));
+  d->add_option("--synth-difficulty", da->difficulty, "Difficulty of the synthetic problems")
+      ->capture_default_str()
+      ->check(int_range(1, 10));
+  d->add_option("--synth-seed", da->synth_seed, "Seed of the synthetic problems")->capture_default_str()->check(uint64_any());
+  d->add_option("-n,--n-predict", da->n_predict, "Tokens per completion (default 128, synthetic: 24 + 16 * difficulty)")
+      ->check(int_range(0, kMaxContext));
+  d->add_option("--temp", da->temperature, "Temperature (0: greedy)")->capture_default_str()->check(real_range(0, kFloatMax));
+  d->add_option("--seed", da->seed, "Sampling seed of row i is seed + i")->capture_default_str()->check(uint64_any());
+  d->add_option("-t,--threads", da->threads, "Threads (default: all)")->check(int_range(0, kMaxThreads));
   d->add_option("-o,--out", da->out, "Output JSONL")->required();
   d->callback([da] { run_distill(*da); });
 }

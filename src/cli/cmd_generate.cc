@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "cli/lora_options.h"
+#include "cli/numeric_options.h"
 #include "cli/sampling_options.h"
 #include "decode/strategy.h"
 #include "model/transformer.h"
@@ -89,9 +90,11 @@ void add_generate_command(CLI::App& app) {
   auto* p = cmd->add_option("-p,--prompt", o->prompt, "Prompt text");
   cmd->add_option("-f,--file", o->prompt_file, "Read the prompt from a file")->excludes(p);
   cmd->add_option("-n,--n-predict", s.text.n_predict, "Tokens to generate (-1: until end of text or full context)")
-      ->capture_default_str();
-  cmd->add_option("-c,--ctx-size", s.n_ctx, "Context size in tokens (default: what the request needs)");
-  cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(int_range_or(-1, 1, kMaxContext));  // not 0: decoding emits a first token before it checks n_predict
+  cmd->add_option("-c,--ctx-size", s.n_ctx, "Context size in tokens (default: what the request needs)")
+      ->check(int_range(0, kMaxContext));
+  cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)")->check(int_range(0, kMaxThreads));
 
   add_sampling_options(cmd, sp, o->seed_set);
   add_lora_options(cmd, o->lora);
@@ -104,20 +107,27 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--grammar", o->grammar_file, "Constrain the output with a GBNF grammar file");
   cmd->add_option("--json-schema", o->json_schema_file, "Constrain the output to JSON valid under a schema file");
   cmd->add_option("--draft", s.draft_model, "speculative: draft model of the same vocabulary");
-  cmd->add_option("--draft-max", s.draft_max, "speculative/lookup: most tokens drafted per step")->capture_default_str();
-  cmd->add_option("--draft-min", s.draft_min, "speculative/lookup: fewest tokens drafted per step")->capture_default_str();
+  cmd->add_option("--draft-max", s.draft_max, "speculative/lookup: most tokens drafted per step")->capture_default_str()
+      ->check(int_range(1, kMaxDraft));
+  cmd->add_option("--draft-min", s.draft_min, "speculative/lookup: fewest tokens drafted per step")->capture_default_str()
+      ->check(int_range(1, kMaxDraft));
   cmd->add_flag("!--no-adaptive-draft", s.adaptive_draft, "speculative/lookup: always draft --draft-max tokens");
-  cmd->add_option("--ngram-min", s.ngram_min, "lookup: shortest n-gram matched in the context")->capture_default_str();
-  cmd->add_option("--ngram-max", s.ngram_max, "lookup: longest n-gram matched in the context")->capture_default_str();
+  cmd->add_option("--ngram-min", s.ngram_min, "lookup: shortest n-gram matched in the context")->capture_default_str()
+      ->check(int_range(1, kMaxNgram));
+  cmd->add_option("--ngram-max", s.ngram_max, "lookup: longest n-gram matched in the context")->capture_default_str()
+      ->check(int_range(1, kMaxNgram));
   cmd->add_flag("!--no-spec-fallback", s.spec_fallback,
                 "speculative/lookup: never switch to plain decoding when speculation is slower");
   cmd->add_option("--amateur", s.amateur_model, "contrastive: the amateur (small) model");
   cmd->add_option("--alpha", s.alpha, "contrastive: plausibility cut (keep tokens with p >= alpha * max p)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(real_range(0, 1));
   cmd->add_option("--expert", s.tuned_model, "proxy: the tuned small model");
   cmd->add_option("--anti-expert", s.untuned_model, "proxy: the untuned small model");
-  cmd->add_option("--proxy-strength", s.proxy_strength, "proxy: weight of (expert - anti-expert)")->capture_default_str();
-  cmd->add_option("--n-samples", s.n_samples, "best-of-n / self-consistency / mbr: candidates")->capture_default_str();
+  cmd->add_option("--proxy-strength", s.proxy_strength, "proxy: weight of (expert - anti-expert)")->capture_default_str()
+      ->check(real_range(-kFloatMax, kFloatMax));
+  cmd->add_option("--n-samples", s.n_samples, "best-of-n / self-consistency / mbr: candidates")->capture_default_str()
+      ->check(int_range(1, kMaxSamples));
   cmd->add_option("--scorer", s.scorer_model,
                   "best-of-n: judge model (any GGUF, own tokenizer) scoring each candidate by its logprob of the verdict");
   cmd->add_option("--scorer-template", s.scorer_template,
@@ -127,7 +137,11 @@ void add_generate_command(CLI::App& app) {
 
   cmd->add_flag("--no-display-prompt", o->no_display_prompt, "Print only the generated text");
   cmd->add_flag("-v,--verbose", o->verbose, "Print statistics (tokens/s, acceptance rate, model calls) to stderr");
-  cmd->callback([o, cmd] { run_generate(*o, written_options(*cmd)); });
+  cmd->callback([o, cmd] {
+    require_not_above(o->strategy.draft_min, o->strategy.draft_max, "--draft-min", "--draft-max");
+    require_not_above(o->strategy.ngram_min, o->strategy.ngram_max, "--ngram-min", "--ngram-max");
+    run_generate(*o, written_options(*cmd));
+  });
 }
 
 }  // namespace tandem::cli

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/lora_options.h"
+#include "cli/numeric_options.h"
 #include "eval/perplexity.h"
 #include "model/transformer.h"
 #include "util/error.h"
@@ -22,8 +23,9 @@ void add_perplexity_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("perplexity", "Perplexity of a model on a text file (llama-perplexity method)");
   cmd->add_option("-m,--model", o->model, "GGUF model file")->required();
   cmd->add_option("-f,--file", o->file, "Text file")->required();
-  cmd->add_option("-c,--ctx-size", o->n_ctx, "Chunk size in tokens");
-  cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)");
+  // perplexity() scores positions n_ctx/2 .. n_ctx-2 of each chunk: fewer than 4 leave nothing.
+  cmd->add_option("-c,--ctx-size", o->n_ctx, "Chunk size in tokens")->capture_default_str()->check(int_range(4, kMaxContext));
+  cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)")->check(int_range(0, kMaxThreads));
   add_lora_options(cmd, o->lora);
   cmd->callback([o] {
     auto model = Transformer::load(o->model, {.n_threads = o->threads, .lora = o->lora.adapters()});

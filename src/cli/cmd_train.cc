@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/numeric_options.h"
 #include "eval/arith_eval.h"
 #include "eval/arith_task.h"
 #include "gguf/gguf.h"
@@ -103,7 +105,9 @@ void run_train(TrainArgs a) {
     auto docs = load_documents(path);
     if (a.max_docs > 0 && static_cast<int64_t>(docs.size()) > a.max_docs) docs.resize(static_cast<size_t>(a.max_docs));
     std::vector<std::string> tr;
-    const int64_t every = a.valid.empty() && a.valid_frac > 0 ? std::max<int64_t>(2, std::llround(1.0 / a.valid_frac)) : 0;
+    // A tiny fraction holds out nothing (1/frac capped: llround of a huge value is undefined).
+    const int64_t every =
+        a.valid.empty() && a.valid_frac > 0 ? std::max<int64_t>(2, std::llround(std::min(1.0 / a.valid_frac, 1e18))) : 0;
     for (size_t i = 0; i < docs.size(); ++i) {
       if (every > 0 && static_cast<int64_t>(i) % every == every - 1) {
         valid_docs.push_back(std::move(docs[i]));
@@ -302,53 +306,58 @@ void run_train(TrainArgs a) {
 }  // namespace
 
 void add_train_command(CLI::App& app) {
+  constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMaxSteps = 1000000000;
+  constexpr double kMaxWeight = 1e6;  // data-mix weights are ratios; their sum must stay finite
+  constexpr int64_t kMinVocab = 260;  // train_spm: 259 special and byte tokens, plus at least one piece
+  constexpr int64_t kMaxVocab = int64_t{1} << 20;
   auto a = std::make_shared<TrainArgs>();
   auto* cmd = app.add_subcommand("train", "Train a llama-architecture model on the CPU and export it as GGUF");
   cmd->add_option("--data", a->data, "Text data: JSONL with a \"text\" field per row, or a plain text file (FILE[@WEIGHT], repeatable)");
   cmd->add_option("--pairs", a->pairs, "JSONL with \"prompt\"/\"completion\"; loss on completions only (FILE[@WEIGHT], repeatable)");
-  cmd->add_option("--synth-math", a->synth_math, "Add N synthetic arithmetic problems as prompt/completion pairs");
-  cmd->add_option("--synth-difficulty", a->synth_difficulty, "Difficulty of the synthetic problems (1-10)")->capture_default_str();
-  cmd->add_option("--synth-weight", a->synth_weight, "Sampling weight of the synthetic problems")->capture_default_str();
-  cmd->add_option("--eval-math", a->eval_math, "Held-out synthetic problems to score after training (default 100 with --synth-math)");
-  cmd->add_option("--eval-max-tokens", a->eval_max_tokens, "Tokens generated per problem when scoring");
+  cmd->add_option("--synth-math", a->synth_math, "Add N synthetic arithmetic problems as prompt/completion pairs")->check(int_range(0, kMaxProblems));
+  cmd->add_option("--synth-difficulty", a->synth_difficulty, "Difficulty of the synthetic problems (1-10)")->capture_default_str()->check(int_range(1, 10));
+  cmd->add_option("--synth-weight", a->synth_weight, "Sampling weight of the synthetic problems")->capture_default_str()->check(real_range(0, kMaxWeight, /*lo_open=*/true));
+  cmd->add_option("--eval-math", a->eval_math, "Held-out synthetic problems to score after training (default 100 with --synth-math)")->check(int_range(0, kMaxProblems));
+  cmd->add_option("--eval-max-tokens", a->eval_max_tokens, "Tokens generated per problem when scoring")->check(int_range(0, kMaxContext));
   cmd->add_option("--valid", a->valid, "Validation text (default: every 1/valid-frac-th --data document)");
-  cmd->add_option("--valid-frac", a->valid_frac, "Fraction of --data documents held out")->capture_default_str();
-  cmd->add_option("--max-docs", a->max_docs, "Use at most N documents of each --data file");
+  cmd->add_option("--valid-frac", a->valid_frac, "Fraction of --data documents held out")->capture_default_str()->check(real_range(0, 1));
+  cmd->add_option("--max-docs", a->max_docs, "Use at most N documents of each --data file")->check(int_range(0, kInt64Max));
   cmd->add_option("--tokenizer", a->tokenizer, "Reuse the SPM vocabulary of this GGUF (default: train one)");
-  cmd->add_option("--vocab", a->vocab, "Size of the SPM vocabulary to train")->capture_default_str();
-  cmd->add_option("--tokenizer-chars", a->tokenizer_chars, "Characters of text the vocabulary is trained on")->capture_default_str();
+  cmd->add_option("--vocab", a->vocab, "Size of the SPM vocabulary to train")->capture_default_str()->check(int_range(kMinVocab, kMaxVocab));
+  cmd->add_option("--tokenizer-chars", a->tokenizer_chars, "Characters of text the vocabulary is trained on")->capture_default_str()->check(int_range(1, kInt64Max));
   cmd->add_option("--init", a->init, "Start from the weights of this F32 llama GGUF");
-  cmd->add_option("--lora-rank", a->lora_rank, "Fine-tune LoRA adapters of this rank on the --init model (--out gets the adapter)");
-  cmd->add_option("--lora-alpha", a->lora_alpha, "LoRA alpha (scale alpha / rank)")->capture_default_str();
+  cmd->add_option("--lora-rank", a->lora_rank, "Fine-tune LoRA adapters of this rank on the --init model (--out gets the adapter)")->check(int_range(0, 4096));
+  cmd->add_option("--lora-alpha", a->lora_alpha, "LoRA alpha (scale alpha / rank)")->capture_default_str()->check(real_range(-kDoubleMax, kDoubleMax));
   cmd->add_option("--lora-targets", a->lora_targets, "Matrices to adapt (default: attn_q attn_k attn_v attn_output ffn_gate ffn_up ffn_down)")->delimiter(',');
   cmd->add_option("--merged-out", a->merged_out, "With --lora-rank: also write the base model with the adapters merged");
   cmd->add_option("--teacher", a->teacher, "Distill from this GGUF model (its vocabulary is used)");
-  cmd->add_option("--kd-alpha", a->kd_alpha, "Weight of the KL term (1 - alpha on cross-entropy)")->capture_default_str();
-  cmd->add_option("--kd-temp", a->kd_temp, "Distillation temperature")->capture_default_str();
+  cmd->add_option("--kd-alpha", a->kd_alpha, "Weight of the KL term (1 - alpha on cross-entropy)")->capture_default_str()->check(real_range(0, 1));
+  cmd->add_option("--kd-temp", a->kd_temp, "Distillation temperature")->capture_default_str()->check(real_range(0, 100, /*lo_open=*/true));
   cmd->add_flag("--kd-reverse", a->kd_reverse, "Reverse KL(student || teacher) instead of forward KL");
-  cmd->add_option("--dim", a->dim, "Embedding size")->capture_default_str();
-  cmd->add_option("--layers", a->layers, "Transformer blocks")->capture_default_str();
-  cmd->add_option("--heads", a->heads, "Attention heads")->capture_default_str();
-  cmd->add_option("--kv-heads", a->kv_heads, "Key/value heads (default: --heads)");
-  cmd->add_option("--ff", a->ff, "Feed-forward size (default: 8/3 dim rounded up to 16)");
-  cmd->add_option("--ctx", a->ctx, "Context length stored in the model (default: --seq)");
+  cmd->add_option("--dim", a->dim, "Embedding size")->capture_default_str()->check(int_range(1, 65536));
+  cmd->add_option("--layers", a->layers, "Transformer blocks")->capture_default_str()->check(int_range(1, 1024));
+  cmd->add_option("--heads", a->heads, "Attention heads")->capture_default_str()->check(int_range(1, 1024));
+  cmd->add_option("--kv-heads", a->kv_heads, "Key/value heads (default: --heads)")->check(int_range(0, 1024));
+  cmd->add_option("--ff", a->ff, "Feed-forward size (default: 8/3 dim rounded up to 16)")->check(int_range(0, 1 << 20));
+  cmd->add_option("--ctx", a->ctx, "Context length stored in the model (default: --seq)")->check(int_range(0, kMaxContext));
   cmd->add_flag("--tied", a->tied, "Share the output projection with the token embedding");
-  cmd->add_option("--batch", a->batch, "Rows per micro-batch")->capture_default_str();
-  cmd->add_option("--seq", a->seq, "Tokens per row")->capture_default_str();
-  cmd->add_option("--accum", a->accum, "Micro-batches per optimizer step")->capture_default_str();
-  cmd->add_option("--steps", a->steps, "Optimizer steps")->capture_default_str();
-  cmd->add_option("--lr", a->lr, "Peak learning rate")->capture_default_str();
-  cmd->add_option("--min-lr", a->min_lr, "Final learning rate (default: lr / 10)");
-  cmd->add_option("--warmup", a->warmup, "Warm-up steps (default: min(100, steps / 10 + 1))");
-  cmd->add_option("--wd", a->wd, "AdamW weight decay (matrices only)")->capture_default_str();
-  cmd->add_option("--clip", a->clip, "Clip the global gradient norm to this (0: off)")->capture_default_str();
-  cmd->add_option("--seed", a->seed, "Seed for initialization, data order and synthetic data")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "OpenMP threads (default: all)");
-  cmd->add_option("--eval-every", a->eval_every, "Steps between validation runs (0: at the end only)")->capture_default_str();
-  cmd->add_option("--eval-batches", a->eval_batches, "Batches per validation run")->capture_default_str();
-  cmd->add_option("--log-every", a->log_every, "Steps between progress lines")->capture_default_str();
+  cmd->add_option("--batch", a->batch, "Rows per micro-batch")->capture_default_str()->check(int_range(1, 4096));
+  cmd->add_option("--seq", a->seq, "Tokens per row")->capture_default_str()->check(int_range(1, kMaxContext));
+  cmd->add_option("--accum", a->accum, "Micro-batches per optimizer step")->capture_default_str()->check(int_range(1, 4096));
+  cmd->add_option("--steps", a->steps, "Optimizer steps")->capture_default_str()->check(int_range(1, kMaxSteps));
+  cmd->add_option("--lr", a->lr, "Peak learning rate")->capture_default_str()->check(real_range(0, kDoubleMax));
+  cmd->add_option("--min-lr", a->min_lr, "Final learning rate (default: lr / 10)")->check(real_range(0, kDoubleMax));
+  cmd->add_option("--warmup", a->warmup, "Warm-up steps (default: min(100, steps / 10 + 1))")->check(int_range(0, kMaxSteps));
+  cmd->add_option("--wd", a->wd, "AdamW weight decay (matrices only)")->capture_default_str()->check(real_range(0, kDoubleMax));
+  cmd->add_option("--clip", a->clip, "Clip the global gradient norm to this (0: off)")->capture_default_str()->check(real_range(0, kDoubleMax));
+  cmd->add_option("--seed", a->seed, "Seed for initialization, data order and synthetic data")->capture_default_str()->check(uint64_any());
+  cmd->add_option("--threads", a->threads, "OpenMP threads (default: all)")->check(int_range(0, kMaxThreads));
+  cmd->add_option("--eval-every", a->eval_every, "Steps between validation runs (0: at the end only)")->capture_default_str()->check(int_range(0, kMaxSteps));
+  cmd->add_option("--eval-batches", a->eval_batches, "Batches per validation run")->capture_default_str()->check(int_range(1, 1000000));
+  cmd->add_option("--log-every", a->log_every, "Steps between progress lines")->capture_default_str()->check(int_range(1, kMaxSteps));
   cmd->add_option("--checkpoint", a->checkpoint, "Checkpoint file (written atomically; the vocabulary goes to FILE.vocab.gguf)");
-  cmd->add_option("--checkpoint-every", a->checkpoint_every, "Steps between checkpoints (0: at the end only)");
+  cmd->add_option("--checkpoint-every", a->checkpoint_every, "Steps between checkpoints (0: at the end only)")->check(int_range(0, kMaxSteps));
   cmd->add_flag("--resume", a->resume,
                 "Continue from --checkpoint if it exists; every option that changes the weights (and the data, "
                 "--init, --teacher and the vocabulary) must match the checkpoint's, --steps included");
@@ -357,7 +366,7 @@ void add_train_command(CLI::App& app) {
                   "option names without dashes, 'data' for the training data, 'all'). A longer --steps needs "
                   "'steps': the cosine schedule then spans the new total")
       ->delimiter(',');
-  cmd->add_option("--stop-after", a->stop_after, "Stop after this many steps (checkpoint kept; for tests of --resume)");
+  cmd->add_option("--stop-after", a->stop_after, "Stop after this many steps (checkpoint kept; for tests of --resume)")->check(int_range(0, kMaxSteps));
   cmd->add_option("-o,--out", a->out, "Output GGUF")->required();
   cmd->add_option("--name", a->name, "general.name of the model")->capture_default_str();
   cmd->add_option("--svg", a->svg, "Write the loss curve to this SVG file");
@@ -370,8 +379,8 @@ void add_train_command(CLI::App& app) {
   tc->add_option("-o,--out", std::get<1>(*tok), "Output GGUF")->required();
   std::get<2>(*tok) = 512;
   std::get<3>(*tok) = 4000000;
-  tc->add_option("--vocab", std::get<2>(*tok), "Vocabulary size")->capture_default_str();
-  tc->add_option("--max-chars", std::get<3>(*tok), "Characters of text to train on")->capture_default_str();
+  tc->add_option("--vocab", std::get<2>(*tok), "Vocabulary size")->capture_default_str()->check(int_range(kMinVocab, kMaxVocab));
+  tc->add_option("--max-chars", std::get<3>(*tok), "Characters of text to train on")->capture_default_str()->check(int_range(1, kInt64Max));
   tc->callback([tok] {
     std::vector<std::string> corpus;
     int64_t chars = 0;
@@ -395,9 +404,9 @@ void add_train_command(CLI::App& app) {
 
   auto sm = std::make_shared<std::tuple<int64_t, int, uint64_t, std::string>>(100, 2, 1, "");
   auto* sc = app.add_subcommand("synth-math", "Write synthetic arithmetic word problems as JSONL");
-  sc->add_option("-n,--count", std::get<0>(*sm), "Number of problems")->capture_default_str();
-  sc->add_option("--difficulty", std::get<1>(*sm), "Steps and number size (1-10)")->capture_default_str();
-  sc->add_option("--seed", std::get<2>(*sm), "Seed")->capture_default_str();
+  sc->add_option("-n,--count", std::get<0>(*sm), "Number of problems")->capture_default_str()->check(int_range(0, kMaxProblems));
+  sc->add_option("--difficulty", std::get<1>(*sm), "Steps and number size (1-10)")->capture_default_str()->check(int_range(1, 10));
+  sc->add_option("--seed", std::get<2>(*sm), "Seed")->capture_default_str()->check(uint64_any());
   sc->add_option("-o,--out", std::get<3>(*sm), "Output JSONL (default: stdout)");
   sc->callback([sm] {
     auto problems = eval::generate_arith(std::get<0>(*sm), std::get<1>(*sm), std::get<2>(*sm));

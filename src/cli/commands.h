@@ -19,4 +19,8 @@ void add_chat_command(CLI::App& app);
 // eval-math, distill-data
 void add_eval_command(CLI::App& app);
 
+// Every command above, in `tandem --help` order: the whole command line that
+// main() parses (and that tests walk to find every option).
+void add_all_commands(CLI::App& app);
+
 }  // namespace tandem::cli

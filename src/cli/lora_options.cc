@@ -1,4 +1,10 @@
+// GCC 12 warns that CLI11's conversion of a FILE SCALE pair (TypeTools.hpp)
+// may read the scale uninitialized; CLI11 assigns it before use.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include "cli/lora_options.h"
+
+#include "cli/numeric_options.h"
 
 namespace tandem::cli {
 
@@ -11,7 +17,10 @@ std::vector<LoraAdapter> LoraOptions::adapters() const {
 
 void add_lora_options(CLI::App* cmd, LoraOptions& o) {
   cmd->add_option("--lora", o.plain, "LoRA adapter GGUF merged into the model at load (repeatable)");
-  cmd->add_option("--lora-scaled", o.scaled, "LoRA adapter with a user scale: FILE SCALE (repeatable)");
+  // The check applies to SCALE (element 1 of each FILE SCALE pair) only; a
+  // negative scale subtracts the adapter, as in llama.cpp.
+  cmd->add_option("--lora-scaled", o.scaled, "LoRA adapter with a user scale: FILE SCALE (repeatable)")
+      ->check(real_range(-kFloatMax, kFloatMax).application_index(1));
 }
 
 }  // namespace tandem::cli

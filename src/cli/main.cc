@@ -1,39 +1,46 @@
 #include <cstdio>
 #include <exception>
 #include <new>
+#include <string>
 
 #include "cli/commands.h"
 #include "util/error.h"
+
+namespace {
+
+// Every failure is one line on stderr and status 1, the way scripts and tests
+// expect (CLI11 alone prints a second "Run with --help" line and exits with
+// its own codes, 105, 106, ...).
+int fail(const std::string& message) {
+  std::string line = message;
+  for (char& c : line) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  std::fflush(stdout);
+  std::fprintf(stderr, "error: %s\n", line.c_str());
+  return 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"tandem: small and large language models working together"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tandem 0.1.0");
-  tandem::cli::add_inspect_command(app);
-  tandem::cli::add_tokenize_command(app);
-  tandem::cli::add_generate_command(app);
-  tandem::cli::add_bench_command(app);
-  tandem::cli::add_perplexity_command(app);
-  tandem::cli::add_quantize_command(app);
-  tandem::cli::add_train_command(app);
-  tandem::cli::add_chat_command(app);
-  tandem::cli::add_eval_command(app);
+  tandem::cli::add_all_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version end the parse with a "success" that prints through CLI11.
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    const auto used = app.get_subcommands();
+    return fail((used.empty() ? "" : used.front()->get_name() + ": ") + e.what());
   } catch (const tandem::Error& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
+    return fail(e.what());
   } catch (const std::bad_alloc&) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "error: out of memory\n");
-    return 1;
+    return fail("out of memory");
   } catch (const std::exception& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
+    return fail(e.what());
   }
   return 0;
 }

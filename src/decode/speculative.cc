@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "sample/penalties.h"
 #include "util/error.h"
@@ -105,6 +106,14 @@ Draft DraftModelProposer::propose_impl(std::span<const TokenId> context, int max
     last = t;
   }
   return d;
+}
+
+PromptLookupProposer::PromptLookupProposer(int ngram_min, int ngram_max) : ngram_min_(ngram_min), ngram_max_(ngram_max) {
+  // A length below 1 would take a suffix from before the context's start.
+  if (ngram_min < 1 || ngram_max < ngram_min) {
+    throw Error("prompt lookup: n-gram lengths must satisfy 1 <= ngram-min <= ngram-max, got " + std::to_string(ngram_min) +
+                " and " + std::to_string(ngram_max));
+  }
 }
 
 Draft PromptLookupProposer::propose(std::span<const TokenId> context, int max_tokens) {

@@ -107,7 +107,8 @@ class DraftModelProposer : public Proposer {
 // the tokens that followed it. Free to compute; good on repetitive text.
 class PromptLookupProposer : public Proposer {
  public:
-  PromptLookupProposer(int ngram_min = 1, int ngram_max = 3) : ngram_min_(ngram_min), ngram_max_(ngram_max) {}
+  // Throws tandem::Error unless 1 <= ngram_min <= ngram_max.
+  PromptLookupProposer(int ngram_min = 1, int ngram_max = 3);
   const char* name() const override { return "prompt-lookup"; }
   Draft propose(std::span<const TokenId> context, int max_tokens) override;
 

@@ -7,6 +7,7 @@
 
 #include "decode/speculative.h"
 #include "synthetic_session.h"
+#include "util/error.h"
 
 namespace tandem::decode {
 namespace {
@@ -71,6 +72,17 @@ TEST(Speculative, PromptLookupProposesWhatFollowedTheLastNgram) {
   EXPECT_EQ(p.propose(ctx, 3).tokens, (std::vector<TokenId>{4, 5, 9}));
   EXPECT_EQ(p.propose(ctx, 10).tokens, (std::vector<TokenId>{4, 5, 9, 1, 2, 3}));  // up to the end of the context
   EXPECT_TRUE(p.propose(std::vector<TokenId>{1, 2, 3}, 3).tokens.empty());
+}
+
+// A length below 1 would take the suffix from before the context's start (it
+// read out of bounds); min above max would never try any length.
+TEST(Speculative, PromptLookupRejectsBadNgramLengths) {
+  EXPECT_THROW(PromptLookupProposer(0, 3), Error);
+  EXPECT_THROW(PromptLookupProposer(-2, 3), Error);
+  EXPECT_THROW(PromptLookupProposer(-3, -1), Error);
+  EXPECT_THROW(PromptLookupProposer(3, 2), Error);
+  PromptLookupProposer one(1, 1);
+  EXPECT_EQ(one.propose(std::vector<TokenId>{5, 6, 5}, 2).tokens, (std::vector<TokenId>{6, 5}));
 }
 
 // Joint distribution of the first 3 generated tokens: exact (from the

@@ -10,7 +10,7 @@
 //                    filters, methods, a list or dict printed as text, the
 //                    text a macro or {% set %} block captures)
 //   kMaxOutputBytes  the rendered text
-//   kMaxListItems    any list a render builds (range, append, +, *, split,
+//   kMaxListItems    any list a render builds (range, append, +, split,
 //                    list(), items(), iterating a string, ...)
 //   kMaxSteps        work: expressions evaluated, loop iterations, list items
 //                    copied or compared, dict entries searched, one step per

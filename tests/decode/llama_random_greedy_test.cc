@@ -41,8 +41,9 @@ TEST(LlamaRandomGreedy, HelloWorldIsLlamaCppsGreedyOutput) {
   o.strategy = "greedy";
   o.text.n_predict = static_cast<int>(want.size());
   for (int threads : {1, 2}) {
-    model->set_n_threads(threads);
-    const auto r = run_strategy(*model, prompt, o);
+    // Transformer is immutable after load: the thread count is a load option.
+    auto m = Transformer::load(shared_path("models/llama-2-tiny-random.gguf"), {.n_threads = threads});
+    const auto r = run_strategy(*m, prompt, o);
     EXPECT_EQ(r.output.tokens, want) << "threads=" << threads;
     EXPECT_EQ(r.output.text, fx["generated_text"].get<std::string>()) << "threads=" << threads;
   }

@@ -154,10 +154,11 @@ TEST(Strategy, RerankingPicksAmongDistinctCandidates) {
 // The formula gets the log-probabilities of the models, in the strategy's order.
 using Formula = std::function<std::vector<double>(const std::vector<std::vector<double>>&)>;
 
-std::vector<double> fresh_logprobs(Transformer& m, const std::vector<TokenId>& context) {
+std::vector<double> fresh_logprobs(const Transformer& m, const std::vector<TokenId>& context) {
   KvCache cache = m.new_cache(static_cast<int64_t>(context.size()));
+  ForwardContext fc = m.new_context();
   std::vector<float> logits;
-  m.forward(cache, context, Logits::kLast, logits);
+  m.forward(fc, cache, context, Logits::kLast, logits);
   double mx = -1e300;
   for (float l : logits) mx = std::max(mx, static_cast<double>(l));
   double sum = 0;

@@ -81,8 +81,9 @@ INSTANTIATE_TEST_SUITE_P(Types, QuantizeFixture,
 std::vector<float> all_logits(const std::string& path, const std::vector<TokenId>& tokens) {
   auto model = Transformer::load(path, {.n_threads = 1});
   KvCache cache = model->new_cache(static_cast<int64_t>(tokens.size()));
+  ForwardContext fc = model->new_context();
   std::vector<float> logits;
-  model->forward(cache, tokens, Logits::kAll, logits);
+  model->forward(fc, cache, tokens, Logits::kAll, logits);
   EXPECT_EQ(static_cast<int64_t>(logits.size()), model->config().n_vocab * static_cast<int64_t>(tokens.size()));
   return logits;
 }

@@ -54,5 +54,16 @@ TEST(Perplexity, RejectsTextShorterThanOneChunk) {
   EXPECT_THROW(perplexity(*model, tokens, 64), Error);
 }
 
+// Library callers get the check the CLI makes at parse time (`tandem
+// perplexity -c 0` divided by zero before it): a chunk needs 4 tokens, and
+// the chunk count must not divide by zero or a negative size.
+TEST(Perplexity, RejectsContextBelowFourTokens) {
+  auto model = Transformer::load(source_path("models/stories260K.gguf"), {.n_threads = 1});
+  const auto tokens = model->tokenizer().encode("Once upon a time there was a little dog who liked to run.", true, false);
+  ASSERT_GE(tokens.size(), 8u);
+  for (int64_t n_ctx : {0, 3, -1, -64}) EXPECT_THROW(perplexity(*model, tokens, n_ctx), Error) << n_ctx;
+  EXPECT_EQ(perplexity(*model, tokens, 4).n_scored, static_cast<int64_t>(tokens.size() / 4));  // 1 scored per chunk
+}
+
 }  // namespace
 }  // namespace tandem

@@ -23,6 +23,7 @@
 #include "cli/lora_options.h"
 #include "cli/numeric_options.h"
 #include "cli/sampling_options.h"
+#include "decode/context.h"
 #include "decode/generate.h"
 #include "decode/strategy_options.h"
 #include "gguf/gguf.h"
@@ -77,7 +78,7 @@ json read_conversation(const std::string& path) {
 class Session {
  public:
   Session(const Transformer& model, const chat::ChatTemplate& tmpl, const ChatOptions& o)
-      : tmpl_(tmpl), o_(o), session_(model, o.n_ctx > 0 ? o.n_ctx : std::min<int64_t>(model.config().n_ctx_train, 4096)) {
+      : tmpl_(tmpl), o_(o), session_(model, decode::context_size(model.config(), 0, -1, 0, o.n_ctx)) {
     sample::SamplingParams sp = o.sampling;
     if (!o.seed_set) sp.seed = std::random_device{}();
     chain_ = sample::make_chain(sp);
@@ -94,10 +95,7 @@ class Session {
     const bool add_special = bos.empty() || prompt.compare(0, bos.size(), bos) != 0;
     const std::vector<TokenId> tokens = tok.encode(prompt, add_special, /*parse_special=*/true);
     if (tokens.empty()) throw Error("the rendered conversation is empty");
-    if (static_cast<int64_t>(tokens.size()) >= session_.n_ctx()) {
-      throw Error("the conversation has " + std::to_string(tokens.size()) + " tokens but the context holds only " +
-                  std::to_string(session_.n_ctx()) + " (use -c to enlarge it)");
-    }
+    decode::check_prompt_fits(session_.model().config(), static_cast<int64_t>(tokens.size()), session_.n_ctx());
     size_t reused = 0;
     while (reused < session_.tokens().size() && reused + 1 < tokens.size() && session_.tokens()[reused] == tokens[reused]) {
       ++reused;
@@ -109,6 +107,7 @@ class Session {
     decode::OutputStream out(tok, text, [](std::string_view piece) {
       std::fwrite(piece.data(), 1, piece.size(), stdout);
       std::fflush(stdout);
+      return true;
     });
     // generate() keeps the cached prefix the new prompt shares (decode::sync_session).
     decode::generate(session_, tokens, chain_, out);

@@ -50,6 +50,23 @@ std::vector<std::string> written_options(const CLI::App& cmd) {
   return names;
 }
 
+// Loads the helper models the options name (decode loads none).
+void load_helpers(decode::StrategyOptions& s, int threads) {
+  auto load = [&](const std::string& path) -> std::shared_ptr<const Transformer> {
+    if (path.empty()) return nullptr;
+    return Transformer::load(path, {.n_threads = threads});
+  };
+  s.models.draft = load(s.draft_model);
+  s.models.amateur = load(s.amateur_model);
+  s.models.expert = load(s.tuned_model);
+  s.models.anti_expert = load(s.untuned_model);
+  try {
+    s.models.scorer = load(s.scorer_model);
+  } catch (const Error& e) {
+    throw Error(std::string("scorer model: ") + e.what());
+  }
+}
+
 void run_generate(GenerateOptions& o, const std::vector<std::string>& written) {
   // Before anything is loaded: an option the strategy would ignore is an error.
   decode::validate(o.strategy, written);
@@ -58,22 +75,18 @@ void run_generate(GenerateOptions& o, const std::vector<std::string>& written) {
   if (!o.json_schema_file.empty()) o.strategy.json_schema = read_text_file(o.json_schema_file, "JSON schema file");
   if (!o.seed_set) o.strategy.sampling.seed = std::random_device{}();
 
-  auto model = Transformer::load(o.model, {.n_threads = o.threads, .lora = o.lora.adapters()});
-  // Check the context here so the error names the numbers the user controls.
-  const int64_t n_prompt = static_cast<int64_t>(model->tokenizer().encode(o.prompt, true, true).size());
-  const int64_t n_train = model->config().n_ctx_train;
-  if (n_prompt == 0) throw Error("the prompt is empty and the model adds no BOS token: nothing to continue");
-  const int64_t n_ctx = o.strategy.n_ctx > 0 ? o.strategy.n_ctx : n_train;
-  if (n_prompt > n_ctx) {
-    throw Error("the prompt has " + std::to_string(n_prompt) + " tokens but the context holds only " +
-                std::to_string(n_ctx) + " (use -c to enlarge it, at most the model's " + std::to_string(n_train) + ")");
-  }
+  const LoadOptions load{.n_threads = o.threads, .lora = o.lora.adapters()};
+  auto model = Transformer::load(o.model, load);
+  load_helpers(o.strategy, o.threads);
+  // Tokenized once; run_strategy checks that it fits the context (decode/context.h).
+  const decode::Prompt prompt = decode::tokenize_prompt(*model, o.prompt);
 
   if (!o.no_display_prompt) std::fwrite(o.prompt.data(), 1, o.prompt.size(), stdout);
   std::fflush(stdout);
-  decode::StrategyResult r = decode::run_strategy(*model, o.prompt, o.strategy, [](std::string_view text) {
+  decode::StrategyResult r = decode::run_strategy(*model, prompt, o.strategy, [](std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
+    return true;
   });
   std::fputc('\n', stdout);
   if (o.verbose) std::fprintf(stderr, "%s\n", r.summary().c_str());

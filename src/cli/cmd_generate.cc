@@ -3,6 +3,7 @@
 // proxy-tuning, best-of-N, self-consistency, MBR) and optional grammar or
 // JSON-schema constraints.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -13,7 +14,9 @@
 #include "cli/lora_options.h"
 #include "cli/numeric_options.h"
 #include "cli/sampling_options.h"
+#include "api/model.h"
 #include "decode/strategy.h"
+#include "local/local_model.h"
 #include "model/transformer.h"
 #include "util/error.h"
 
@@ -67,6 +70,22 @@ void load_helpers(decode::StrategyOptions& s, int threads) {
   }
 }
 
+// The request part of the options (sampling, text, constraints); the rest
+// (strategy, its own options, helpers, context) makes the LocalModel.
+api::Request request_of(const GenerateOptions& o) {
+  const decode::StrategyOptions& s = o.strategy;
+  api::Request q;
+  q.prompt = o.prompt;
+  q.sampling = local::request_sampling(s.sampling, /*seed_set=*/true);
+  q.max_tokens = s.text.n_predict;
+  q.stop = s.text.stop;
+  q.ignore_eos = s.text.ignore_eos;
+  q.logprobs = s.text.logprobs;
+  q.grammar = s.grammar;
+  q.json_schema = s.json_schema;
+  return q;
+}
+
 void run_generate(GenerateOptions& o, const std::vector<std::string>& written) {
   // Before anything is loaded: an option the strategy would ignore is an error.
   decode::validate(o.strategy, written);
@@ -76,20 +95,21 @@ void run_generate(GenerateOptions& o, const std::vector<std::string>& written) {
   if (!o.seed_set) o.strategy.sampling.seed = std::random_device{}();
 
   const LoadOptions load{.n_threads = o.threads, .lora = o.lora.adapters()};
-  auto model = Transformer::load(o.model, load);
+  auto weights = Transformer::load(o.model, load);
   load_helpers(o.strategy, o.threads);
-  // Tokenized once; run_strategy checks that it fits the context (decode/context.h).
-  const decode::Prompt prompt = decode::tokenize_prompt(*model, o.prompt);
+  const api::Request request = request_of(o);
+  // One code path: the same LocalModel that configs, tandem run and the server use.
+  const local::LocalModel model(std::filesystem::path(o.model).stem().string(), std::move(weights), o.strategy);
 
   if (!o.no_display_prompt) std::fwrite(o.prompt.data(), 1, o.prompt.size(), stdout);
   std::fflush(stdout);
-  decode::StrategyResult r = decode::run_strategy(*model, prompt, o.strategy, [](std::string_view text) {
+  const local::LocalResult r = model.run(request, [](std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
     return true;
   });
   std::fputc('\n', stdout);
-  if (o.verbose) std::fprintf(stderr, "%s\n", r.summary().c_str());
+  if (o.verbose) std::fprintf(stderr, "%s\n", r.stats.summary().c_str());
 }
 
 }  // namespace

@@ -62,6 +62,38 @@ std::string vocabulary_fingerprint(const Tokenizer& tok) {
   return buf;
 }
 
+api::SamplingOptions request_sampling(const sample::SamplingParams& p, bool seed_set) {
+  api::SamplingOptions s;
+  s.temperature = p.temperature;
+  s.top_k = p.top_k;
+  s.top_p = p.top_p;
+  s.min_p = p.min_p;
+  s.typical_p = p.typical_p;
+  s.repeat_penalty = p.repeat_penalty;
+  s.penalty_last_n = p.penalty_last_n;
+  s.frequency_penalty = p.frequency_penalty;
+  s.presence_penalty = p.presence_penalty;
+  s.logit_bias = p.logit_bias;
+  if (seed_set) s.seed = p.seed;
+  return s;
+}
+
+sample::SamplingParams engine_sampling(const api::SamplingOptions& s) {
+  sample::SamplingParams p;
+  p.temperature = s.temperature;
+  p.top_k = s.top_k;
+  p.top_p = s.top_p;
+  p.min_p = s.min_p;
+  p.typical_p = s.typical_p;
+  p.repeat_penalty = s.repeat_penalty;
+  p.penalty_last_n = s.penalty_last_n;
+  p.frequency_penalty = s.frequency_penalty;
+  p.presence_penalty = s.presence_penalty;
+  p.logit_bias = s.logit_bias;
+  p.seed = s.seed.value_or(0);
+  return p;
+}
+
 LocalModel::LocalModel(std::string name, std::shared_ptr<const Transformer> model, decode::StrategyOptions strategy,
                        api::Price price)
     : name_(std::move(name)),
@@ -84,19 +116,9 @@ api::Capabilities LocalModel::capabilities() const {
 
 decode::StrategyOptions LocalModel::options_for(const api::Request& q) const {
   decode::StrategyOptions o = strategy_;
-  const api::SamplingOptions& s = q.sampling;
-  sample::SamplingParams& p = o.sampling;
-  p.temperature = s.temperature;
-  p.top_k = s.top_k;
-  p.top_p = s.top_p;
-  p.min_p = s.min_p;
-  p.typical_p = s.typical_p;
-  p.repeat_penalty = s.repeat_penalty;
-  p.penalty_last_n = s.penalty_last_n;
-  p.frequency_penalty = s.frequency_penalty;
-  p.presence_penalty = s.presence_penalty;
-  p.logit_bias = s.logit_bias;
-  p.seed = s.seed ? *s.seed : std::random_device{}();
+  o.sampling = engine_sampling(q.sampling);
+  o.sampling.min_keep = strategy_.sampling.min_keep;
+  if (!q.sampling.seed) o.sampling.seed = std::random_device{}();
   o.text.n_predict = q.max_tokens < 0 ? -1 : q.max_tokens;
   o.text.stop = q.stop;
   o.text.ignore_eos = q.ignore_eos;

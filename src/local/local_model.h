@@ -71,6 +71,7 @@ class LocalModel : public api::Model {
   std::vector<std::vector<float>> embed(std::span<const std::string> texts) const override;
 
   const Transformer& transformer() const { return *model_; }
+  const std::shared_ptr<const Transformer>& shared_transformer() const { return model_; }
   const decode::StrategyOptions& strategy() const { return strategy_; }
 
  private:
@@ -84,6 +85,13 @@ class LocalModel : public api::Model {
   chat::ChatTemplate template_;
   std::string vocabulary_;
 };
+
+// The sampling part of a Request from the engine's SamplingParams (front ends
+// that parse llama.cpp-style options into SamplingParams): every field, and
+// the seed only when `seed_set` (else each request draws its own).
+api::SamplingOptions request_sampling(const sample::SamplingParams& p, bool seed_set);
+// The reverse, for a config's sampling defaults (seed: 0 when unset).
+sample::SamplingParams engine_sampling(const api::SamplingOptions& s);
 
 // A hash of the vocabulary: every piece with its id and kind, and the special
 // token ids. Equal for models that share one tokenizer.

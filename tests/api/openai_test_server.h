@@ -45,8 +45,11 @@ inline nlohmann::json usage_of(const Response& r) {
 inline std::string sse(const nlohmann::json& j) { return "data: " + j.dump() + "\n\n"; }
 
 // Serves `model` at {server.url()}/v1/completions; call before server.start().
-inline void serve_completions(remote::testing::TestServer& server, std::shared_ptr<const Model> model) {
-  server.server().Post("/v1/completions", [model](const httplib::Request& req, httplib::Response& res) {
+// `authorization`, when given, receives each request's Authorization header.
+inline void serve_completions(remote::testing::TestServer& server, std::shared_ptr<const Model> model,
+                              std::shared_ptr<std::string> authorization = nullptr) {
+  server.server().Post("/v1/completions", [model, authorization](const httplib::Request& req, httplib::Response& res) {
+    if (authorization) *authorization = req.get_header_value("Authorization");
     const nlohmann::json body = nlohmann::json::parse(req.body);
     const Request q = request_from_body(body);
     if (!body.value("stream", false)) {

@@ -35,7 +35,8 @@ TEST(GenerateHelpersCli, SpeculativeWithoutDraftIsAClearError) {
   const auto r = run_command(tandem_binary() + " generate -m " + shell_quote(source_path("models/stories260K.gguf")) +
                              " -p Lily -n 4 -t 1 --strategy speculative");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "error: strategy 'speculative' needs a draft model (--draft)\n");
+  // LocalModel names the model (the file stem) in every error.
+  EXPECT_EQ(r.err, "error: stories260K: strategy 'speculative' needs a draft model (--draft)\n");
 }
 
 }  // namespace

@@ -6,8 +6,8 @@
 //   tandem run --config FILE -m NAME --prompts prompts.jsonl --json
 //   tandem run -m models/tandem-base.gguf -p "..." --temp 0
 //
-// Without --json the answer streams to stdout, one blank-line-free answer per
-// prompt followed by a newline. With --json each prompt gives one JSON line
+// Without --json each raw prompt is printed (unless --no-display-prompt) and
+// its answer streams after it, followed by a newline. With --json each prompt gives one JSON line
 // (api/response_json.h): text, answered_by, usage per model, cost,
 // latency_ms, trace. --prompts rows are JSON objects with a "prompt" string
 // (or a "messages" list of {role, content} for chat); answers come in input
@@ -42,6 +42,7 @@ struct RunOptions {
   std::string system;
   bool json = false;
   bool verbose = false;
+  bool no_display_prompt = false;
   int max_tokens = 0;
   std::vector<std::string> stop;
   int threads = 0;
@@ -164,6 +165,7 @@ void run_run(const RunOptions& o, const CLI::App& cmd) {
     q.max_tokens = max_tokens;
     q.stop = o.stop;
     api::StreamCallback stream;
+    if (!o.json && !o.no_display_prompt && !q.is_chat()) std::fwrite(q.prompt.data(), 1, q.prompt.size(), stdout);
     if (!o.json) {
       stream = [](std::string_view text) {
         std::fwrite(text.data(), 1, text.size(), stdout);
@@ -203,6 +205,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("-t,--threads", o->threads, "Threads of local models whose config sets none (default: all cores)")
       ->check(int_range(0, kMaxThreads));
   add_sampling_options(cmd, o->sampling, o->seed_set);
+  cmd->add_flag("--no-display-prompt", o->no_display_prompt, "Without --json: print only the answers, not the prompts");
   cmd->add_flag("-v,--verbose", o->verbose, "Print who answered, tokens, cost and latency per prompt to stderr");
   cmd->callback([o, cmd] {
     if (!o->system.empty() && !o->chat) throw Error("run: --system needs --chat");

@@ -82,7 +82,7 @@ TEST(RunCli, CascadeConfigAnswersEveryPromptAsJsonInInputOrder) {
     for (const auto& step : a.at("trace")) {
       if (step.at("model") == "tiny" && step.at("signal") == "mean_logprob") {
         decided = true;
-        EXPECT_EQ(step.at("threshold").get<double>(), -0.35);
+        EXPECT_EQ(step.at("threshold").get<double>(), -0.06);
         EXPECT_EQ(step.at("decision"), by == "tiny" ? "accept" : "defer");
       }
     }
@@ -93,13 +93,15 @@ TEST(RunCli, CascadeConfigAnswersEveryPromptAsJsonInInputOrder) {
 // -m FILE.gguf without a config: the same text as tandem generate.
 TEST(RunCli, AGgufWithoutAConfigAnswersLikeGenerate) {
   const std::string m = source_path("models/tandem-base.gguf");
-  const auto run = run_command(tandem_binary() + " run -t 1 -m " + m + " -p 'Lily and Tom' --temp 0 -n 16");
+  const auto run = run_command(tandem_binary() + " run -t 1 -m " + m + " -p 'Lily and Tom' --temp 0 -n 16 --no-display-prompt");
   const auto gen = run_command(tandem_binary() + " generate -t 1 -m " + m +
                                " -p 'Lily and Tom' --temp 0 -n 16 --no-display-prompt");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   ASSERT_EQ(gen.exit_code, 0) << gen.err;
   EXPECT_EQ(run.out, gen.out);
   EXPECT_GT(run.out.size(), 2u);
+  const auto shown = run_command(tandem_binary() + " run -t 1 -m " + m + " -p 'Lily and Tom' --temp 0 -n 16");
+  EXPECT_EQ(shown.out, "Lily and Tom" + gen.out);
 }
 
 TEST(RunCli, BadInputIsOneClearError) {

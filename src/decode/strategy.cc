@@ -7,10 +7,10 @@
 
 #include "decode/combine.h"
 #include "decode/context.h"
-#include "decode/json_schema.h"
 #include "decode/judge.h"
 #include "decode/rerank.h"
-#include "decode/token_mask.h"
+#include "grammar/json_schema.h"
+#include "grammar/token_mask.h"
 #include "sample/selectors.h"
 #include "util/error.h"
 
@@ -30,11 +30,11 @@ const Transformer& helper(const std::shared_ptr<const Transformer>& m, const std
 }
 
 // The grammar masker for the options' grammar or schema (nullptr if none).
-std::shared_ptr<TokenMasker> make_masker(const StrategyOptions& o, const Tokenizer& tok) {
+std::shared_ptr<grammar::TokenMasker> make_masker(const StrategyOptions& o, const Tokenizer& tok) {
   if (o.grammar.empty() && o.json_schema.empty()) return nullptr;
   if (!o.grammar.empty() && !o.json_schema.empty()) throw Error("give either a grammar or a JSON schema, not both");
-  const std::string gbnf = o.grammar.empty() ? json_schema_to_gbnf(std::string_view(o.json_schema)) : o.grammar;
-  auto grammar = std::make_shared<Grammar>(parse_gbnf(gbnf));
+  const std::string gbnf = o.grammar.empty() ? grammar::json_schema_to_gbnf(std::string_view(o.json_schema)) : o.grammar;
+  auto grammar = std::make_shared<grammar::Grammar>(grammar::parse_gbnf(gbnf));
   std::vector<std::string> pieces(static_cast<size_t>(tok.n_vocab()));
   std::vector<int32_t> eog;
   for (TokenId t = 0; t < tok.n_vocab(); ++t) {
@@ -43,16 +43,16 @@ std::shared_ptr<TokenMasker> make_masker(const StrategyOptions& o, const Tokeniz
     if (kind != TokenKind::kControl && kind != TokenKind::kUnknown && kind != TokenKind::kUnused)
       pieces[static_cast<size_t>(t)] = tok.token_to_piece(t, false);
   }
-  return std::make_shared<TokenMasker>(std::make_shared<GrammarMatcher>(grammar), std::move(pieces), std::move(eog));
+  return std::make_shared<grammar::TokenMasker>(std::make_shared<grammar::GrammarMatcher>(grammar), std::move(pieces), std::move(eog));
 }
 
-sample::SamplerChain chain_for(const StrategyOptions& o, const std::shared_ptr<TokenMasker>& masker, uint64_t seed,
+sample::SamplerChain chain_for(const StrategyOptions& o, const std::shared_ptr<grammar::TokenMasker>& masker, uint64_t seed,
                                bool greedy) {
   sample::SamplingParams p = o.sampling;
   p.seed = seed;
   if (greedy) p.temperature = 0.0f;
   sample::SamplerChain chain = sample::make_chain(p);
-  if (masker) chain.add_front(std::make_unique<GrammarSampler>(masker));
+  if (masker) chain.add_front(std::make_unique<grammar::GrammarSampler>(masker));
   return chain;
 }
 

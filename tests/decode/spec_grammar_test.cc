@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "decode/grammar_matcher.h"
-#include "decode/json_schema.h"
 #include "decode/strategy.h"
+#include "grammar/grammar_matcher.h"
+#include "grammar/json_schema.h"
 #include "test_util.h"
 #include "util/error.h"
 
@@ -83,7 +83,7 @@ TEST(SpeculativeGrammar, SampledSpeculativeOutputParses) {
       o.grammar = kGrammars[0];
       auto r = run_strategy(*model, kPrompts[seed % 3], o);
       ASSERT_EQ(r.output.finish_reason, "eos") << st << ": " << r.output.text;
-      GrammarMatcher m(std::make_shared<Grammar>(parse_gbnf(o.grammar)));
+      grammar::GrammarMatcher m(std::make_shared<grammar::Grammar>(grammar::parse_gbnf(o.grammar)));
       EXPECT_TRUE(m.matches(r.output.text)) << st << ": " << r.output.text;
 
       o.grammar.clear();
@@ -119,7 +119,7 @@ TEST(SpeculativeGrammar, CliAcceptsSpeculationWithAGrammar) {
   ASSERT_EQ(spec.exit_code, 0) << spec.err;
   EXPECT_EQ(spec.out, plain.out);
   EXPECT_NE(spec.err.find("fallback"), std::string::npos) << spec.err;
-  GrammarMatcher m(std::make_shared<Grammar>(parse_gbnf(kGrammars[0])));
+  grammar::GrammarMatcher m(std::make_shared<grammar::Grammar>(grammar::parse_gbnf(kGrammars[0])));
   std::string text = spec.out;
   if (!text.empty() && text.back() == '\n') text.pop_back();
   EXPECT_TRUE(m.matches(text)) << text;

@@ -9,8 +9,8 @@
 #include <functional>
 #include <limits>
 
-#include "decode/grammar_matcher.h"
 #include "decode/strategy.h"
+#include "grammar/grammar_matcher.h"
 #include "test_util.h"
 #include "util/error.h"
 
@@ -117,7 +117,7 @@ TEST(Strategy, GrammarAndSchemaConstrainSampledStories) {
     o.grammar = "root ::= (\" \" [a-z]+){3,6} \".\"";
     auto r = run_strategy(*model, "Once upon a time", o);
     EXPECT_EQ(r.output.finish_reason, "eos") << r.output.text;
-    GrammarMatcher m(std::make_shared<Grammar>(parse_gbnf(o.grammar)));
+    grammar::GrammarMatcher m(std::make_shared<grammar::Grammar>(grammar::parse_gbnf(o.grammar)));
     EXPECT_TRUE(m.matches(r.output.text)) << r.output.text;
 
     o.grammar.clear();

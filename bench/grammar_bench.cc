@@ -19,13 +19,13 @@
 #include <cstdlib>
 #include <random>
 
-#include "decode/json_schema.h"
-#include "decode/token_mask.h"
 #include "gguf/gguf.h"
+#include "grammar/json_schema.h"
+#include "grammar/token_mask.h"
 #include "sample/selectors.h"
 
 using namespace tandem;
-using namespace tandem::decode;
+using namespace tandem::grammar;
 using Clock = std::chrono::steady_clock;
 
 namespace {

@@ -11,19 +11,20 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
+#include <memory>
 #include <random>
-#include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chat/chat_template.h"
+#include "chat/conversation.h"
 #include "cli/commands.h"
 #include "cli/lora_options.h"
 #include "cli/numeric_options.h"
 #include "cli/sampling_options.h"
-#include "decode/generate.h"
+#include "decode/chat_session.h"
 #include "decode/strategy_options.h"
 #include "gguf/gguf.h"
 #include "model/transformer.h"
@@ -31,8 +32,6 @@
 
 namespace tandem::cli {
 namespace {
-
-using json = nlohmann::ordered_json;
 
 struct ChatOptions {
   std::string model;
@@ -49,83 +48,6 @@ struct ChatOptions {
   bool seed_set = false;
   std::vector<std::string> stop;
   bool verbose = false;
-};
-
-json read_conversation(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open conversation file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(ss.str());
-  } catch (const json::exception& e) {
-    throw Error(path + ": not valid JSON (" + std::string(e.what()) + ")");
-  }
-  const json* messages = j.is_array() ? &j : (j.is_object() && j.contains("messages") ? &j["messages"] : nullptr);
-  if (!messages || !messages->is_array()) throw Error(path + ": expected {\"messages\": [{\"role\": ..., \"content\": ...}, ...]}");
-  for (const json& m : *messages) {
-    if (!m.is_object() || !m.contains("role") || !m["role"].is_string()) {
-      throw Error(path + ": every message needs a string \"role\"");
-    }
-  }
-  return j;
-}
-
-// A conversation with one model: the KV cache (a decode::ModelSession) keeps
-// the tokens of earlier turns.
-class Session {
- public:
-  Session(const Transformer& model, const chat::ChatTemplate& tmpl, const ChatOptions& o)
-      : tmpl_(tmpl), o_(o), session_(model, o.n_ctx > 0 ? o.n_ctx : std::min<int64_t>(model.config().n_ctx_train, 4096)) {
-    sample::SamplingParams sp = o.sampling;
-    if (!o.seed_set) sp.seed = std::random_device{}();
-    chain_ = sample::make_chain(sp);
-  }
-
-  // Renders `messages` with a generation prompt, evaluates the tokens after
-  // the longest prefix already in the cache, streams the reply to stdout and
-  // returns it.
-  std::string reply(const json& messages, const json& tools) {
-    const std::string prompt = tmpl_.apply_json(messages, /*add_generation_prompt=*/true, tools);
-    const Tokenizer& tok = *session_.tokenizer();
-    // Templates that write bos_token themselves must not get a second BOS.
-    const std::string& bos = tmpl_.bos_token();
-    const bool add_special = bos.empty() || prompt.compare(0, bos.size(), bos) != 0;
-    const std::vector<TokenId> tokens = tok.encode(prompt, add_special, /*parse_special=*/true);
-    if (tokens.empty()) throw Error("the rendered conversation is empty");
-    if (static_cast<int64_t>(tokens.size()) >= session_.n_ctx()) {
-      throw Error("the conversation has " + std::to_string(tokens.size()) + " tokens but the context holds only " +
-                  std::to_string(session_.n_ctx()) + " (use -c to enlarge it)");
-    }
-    size_t reused = 0;
-    while (reused < session_.tokens().size() && reused + 1 < tokens.size() && session_.tokens()[reused] == tokens[reused]) {
-      ++reused;
-    }
-    if (o_.verbose) std::fprintf(stderr, "[prompt: %zu tokens, %zu reused from the cache]\n", tokens.size(), reused);
-
-    chain_.reset();
-    decode::TextOptions text{.n_predict = o_.n_predict, .stop = o_.stop};
-    decode::OutputStream out(tok, text, [](std::string_view piece) {
-      std::fwrite(piece.data(), 1, piece.size(), stdout);
-      std::fflush(stdout);
-    });
-    // generate() keeps the cached prefix the new prompt shares (decode::sync_session).
-    decode::generate(session_, tokens, chain_, out);
-    const decode::Generation g = out.finish();
-    std::fputc('\n', stdout);
-    std::fflush(stdout);
-    if (g.finish_reason == "length" && session_.n_past() >= session_.n_ctx()) {
-      std::fprintf(stderr, "[the context is full: reply cut short]\n");
-    }
-    return g.text;
-  }
-
- private:
-  const chat::ChatTemplate& tmpl_;
-  const ChatOptions& o_;
-  decode::ModelSession session_;
-  sample::SamplerChain chain_;
 };
 
 // Rejects options this run would not use: generation options with
@@ -149,6 +71,23 @@ void check_options(const ChatOptions& o, const CLI::App& cmd) {
   decode::validate(s, written);
 }
 
+// Streams a reply's text to stdout as it comes.
+bool print_piece(std::string_view piece) {
+  std::fwrite(piece.data(), 1, piece.size(), stdout);
+  std::fflush(stdout);
+  return true;
+}
+
+std::string reply(decode::ChatSession& session, const chat::Conversation& conversation, bool verbose) {
+  const decode::ChatReply r = session.reply(conversation, print_piece, [verbose](size_t n, size_t reused) {
+    if (verbose) std::fprintf(stderr, "[prompt: %zu tokens, %zu reused from the cache]\n", n, reused);
+  });
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+  if (r.context_full) std::fprintf(stderr, "[the context is full: reply cut short]\n");
+  return r.text;
+}
+
 void run_chat(const ChatOptions& o) {
   // --print-prompt needs only the tokenizer's special tokens, not the weights.
   std::unique_ptr<Transformer> model;
@@ -169,30 +108,23 @@ void run_chat(const ChatOptions& o) {
   const chat::ChatTemplate tmpl =
       o.template_spec.empty() ? chat::ChatTemplate::from_model(*gf, *tok) : chat::ChatTemplate::from_spec(o.template_spec, *tok);
 
-  json messages = json::array();
-  json tools;
-  if (!o.conversation.empty()) {
-    json conv = read_conversation(o.conversation);
-    if (conv.is_array()) {
-      messages = conv;
-    } else {
-      messages = conv["messages"];
-      if (conv.contains("tools")) tools = conv["tools"];
-    }
-  }
-  if (!o.system.empty()) messages.insert(messages.begin(), json{{"role", "system"}, {"content", o.system}});
-  if (!o.prompt.empty()) messages.push_back({{"role", "user"}, {"content", o.prompt}});
+  chat::Conversation conversation;
+  if (!o.conversation.empty()) conversation = chat::read_conversation(o.conversation);
+  if (!o.system.empty()) conversation.prepend_system(o.system);
+  if (!o.prompt.empty()) conversation.add_user(o.prompt);
 
   if (o.print_prompt) {
-    if (messages.empty()) throw Error("--print-prompt needs a conversation: give --conversation, -p or --system");
-    const std::string prompt = tmpl.apply_json(messages, /*add_generation_prompt=*/true, tools);
+    if (conversation.empty()) throw Error("--print-prompt needs a conversation: give --conversation, -p or --system");
+    const std::string prompt = tmpl.apply_json(conversation.messages, /*add_generation_prompt=*/true, conversation.tools);
     std::fwrite(prompt.data(), 1, prompt.size(), stdout);
     return;
   }
 
-  Session session(*model, tmpl, o);
+  decode::ChatSessionOptions so{.n_predict = o.n_predict, .n_ctx = o.n_ctx, .sampling = o.sampling, .stop = o.stop};
+  if (!o.seed_set) so.sampling.seed = std::random_device{}();
+  decode::ChatSession session(*model, tmpl, std::move(so));
   if (!o.conversation.empty() || !o.prompt.empty()) {
-    session.reply(messages, tools);
+    reply(session, conversation, o.verbose);
     return;
   }
   const bool tty = isatty(STDIN_FILENO);
@@ -205,9 +137,8 @@ void run_chat(const ChatOptions& o) {
     if (!std::getline(std::cin, line)) break;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
-    messages.push_back({{"role", "user"}, {"content", line}});
-    const std::string answer = session.reply(messages, tools);
-    messages.push_back({{"role", "assistant"}, {"content", answer}});
+    conversation.add_user(line);
+    conversation.add_assistant(reply(session, conversation, o.verbose));
   }
 }
 

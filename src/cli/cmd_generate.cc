@@ -3,6 +3,7 @@
 // proxy-tuning, best-of-N, self-consistency, MBR) and optional grammar or
 // JSON-schema constraints.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -13,7 +14,9 @@
 #include "cli/lora_options.h"
 #include "cli/numeric_options.h"
 #include "cli/sampling_options.h"
+#include "api/model.h"
 #include "decode/strategy.h"
+#include "local/local_model.h"
 #include "model/transformer.h"
 #include "util/error.h"
 
@@ -50,6 +53,39 @@ std::vector<std::string> written_options(const CLI::App& cmd) {
   return names;
 }
 
+// Loads the helper models the options name (decode loads none).
+void load_helpers(decode::StrategyOptions& s, int threads) {
+  auto load = [&](const std::string& path) -> std::shared_ptr<const Transformer> {
+    if (path.empty()) return nullptr;
+    return Transformer::load(path, {.n_threads = threads});
+  };
+  s.models.draft = load(s.draft_model);
+  s.models.amateur = load(s.amateur_model);
+  s.models.expert = load(s.tuned_model);
+  s.models.anti_expert = load(s.untuned_model);
+  try {
+    s.models.scorer = load(s.scorer_model);
+  } catch (const Error& e) {
+    throw Error(std::string("scorer model: ") + e.what());
+  }
+}
+
+// The request part of the options (sampling, text, constraints); the rest
+// (strategy, its own options, helpers, context) makes the LocalModel.
+api::Request request_of(const GenerateOptions& o) {
+  const decode::StrategyOptions& s = o.strategy;
+  api::Request q;
+  q.prompt = o.prompt;
+  q.sampling = local::request_sampling(s.sampling, /*seed_set=*/true);
+  q.max_tokens = s.text.n_predict;
+  q.stop = s.text.stop;
+  q.ignore_eos = s.text.ignore_eos;
+  q.logprobs = s.text.logprobs;
+  q.grammar = s.grammar;
+  q.json_schema = s.json_schema;
+  return q;
+}
+
 void run_generate(GenerateOptions& o, const std::vector<std::string>& written) {
   // Before anything is loaded: an option the strategy would ignore is an error.
   decode::validate(o.strategy, written);
@@ -58,25 +94,22 @@ void run_generate(GenerateOptions& o, const std::vector<std::string>& written) {
   if (!o.json_schema_file.empty()) o.strategy.json_schema = read_text_file(o.json_schema_file, "JSON schema file");
   if (!o.seed_set) o.strategy.sampling.seed = std::random_device{}();
 
-  auto model = Transformer::load(o.model, {.n_threads = o.threads, .lora = o.lora.adapters()});
-  // Check the context here so the error names the numbers the user controls.
-  const int64_t n_prompt = static_cast<int64_t>(model->tokenizer().encode(o.prompt, true, true).size());
-  const int64_t n_train = model->config().n_ctx_train;
-  if (n_prompt == 0) throw Error("the prompt is empty and the model adds no BOS token: nothing to continue");
-  const int64_t n_ctx = o.strategy.n_ctx > 0 ? o.strategy.n_ctx : n_train;
-  if (n_prompt > n_ctx) {
-    throw Error("the prompt has " + std::to_string(n_prompt) + " tokens but the context holds only " +
-                std::to_string(n_ctx) + " (use -c to enlarge it, at most the model's " + std::to_string(n_train) + ")");
-  }
+  const LoadOptions load{.n_threads = o.threads, .lora = o.lora.adapters()};
+  auto weights = Transformer::load(o.model, load);
+  load_helpers(o.strategy, o.threads);
+  const api::Request request = request_of(o);
+  // One code path: the same LocalModel that configs, tandem run and the server use.
+  const local::LocalModel model(std::filesystem::path(o.model).stem().string(), std::move(weights), o.strategy);
 
   if (!o.no_display_prompt) std::fwrite(o.prompt.data(), 1, o.prompt.size(), stdout);
   std::fflush(stdout);
-  decode::StrategyResult r = decode::run_strategy(*model, o.prompt, o.strategy, [](std::string_view text) {
+  const local::LocalResult r = model.run(request, [](std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
+    return true;
   });
   std::fputc('\n', stdout);
-  if (o.verbose) std::fprintf(stderr, "%s\n", r.summary().c_str());
+  if (o.verbose) std::fprintf(stderr, "%s\n", r.stats.summary().c_str());
 }
 
 }  // namespace

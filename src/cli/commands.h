@@ -18,6 +18,8 @@ void add_train_command(CLI::App& app);
 void add_chat_command(CLI::App& app);
 // eval-math, distill-data
 void add_eval_command(CLI::App& app);
+// run: any model of a config (or a GGUF) through the Model interface
+void add_run_command(CLI::App& app);
 
 // Every command above, in `tandem --help` order: the whole command line that
 // main() parses (and that tests walk to find every option).

@@ -25,7 +25,11 @@ bool OutputStream::push(TokenId t, std::span<const float> logits) {
   }
   const std::string text = stop_.feed(tok_.token_to_piece(t, false));
   g_.text += text;
-  if (on_text_ && !text.empty()) on_text_(text);
+  if (on_text_ && !text.empty() && !on_text_(text)) {
+    g_.finish_reason = "cancelled";
+    done_ = true;
+    return false;
+  }
   if (stop_.stopped()) {
     g_.finish_reason = "stop";
     done_ = true;
@@ -40,10 +44,11 @@ bool OutputStream::push(TokenId t, std::span<const float> logits) {
 }
 
 Generation OutputStream::finish() {
-  if (!stop_.stopped()) {
+  // A cancelled stream gets nothing more: its text is what on_text received.
+  if (!stop_.stopped() && g_.finish_reason != "cancelled") {
     const std::string rest = stop_.flush();
     g_.text += rest;
-    if (on_text_ && !rest.empty()) on_text_(rest);
+    if (on_text_ && !rest.empty()) on_text_(rest);  // the end anyway: a false return changes nothing
   }
   if (g_.finish_reason.empty()) g_.finish_reason = "length";
   done_ = true;

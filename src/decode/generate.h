@@ -14,7 +14,9 @@
 
 namespace tandem::decode {
 
-using TextCallback = std::function<void(std::string_view)>;
+// Receives text as it becomes final; returning false cancels the generation
+// (it stops at its next step, finish_reason "cancelled").
+using TextCallback = std::function<bool(std::string_view)>;
 
 struct TextOptions {
   int n_predict = 128;             // < 0: until the context is full
@@ -26,7 +28,7 @@ struct TextOptions {
 struct Generation {
   std::vector<TokenId> tokens;     // generated tokens (EOG excluded)
   std::string text;                // their text, cut at a stop string
-  std::string finish_reason;       // "eos", "stop" (a stop string), "length"
+  std::string finish_reason;       // "eos", "stop" (a stop string), "length", "cancelled"
   std::vector<sample::TokenLogprob> logprobs;  // when requested
   double sum_logprob = 0.0;        // under the raw model distribution, over `tokens`
                                    // (computed when logprobs >= 0 or scoring is on)
@@ -40,7 +42,7 @@ class OutputStream {
   OutputStream(const Tokenizer& tok, const TextOptions& options, TextCallback on_text = {});
   // Adds token t, generated from `logits` (the raw model logits, may be empty
   // if unknown). Returns false when generation must stop (EOG, stop string,
-  // n_predict reached).
+  // n_predict reached, or on_text returned false: "cancelled").
   bool push(TokenId t, std::span<const float> logits = {});
   bool done() const { return done_; }
   // Accumulate sum_logprob even when per-token logprobs are off (best-of-N

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "decode/context.h"
 #include "sample/logprobs.h"
 #include "util/error.h"
 
@@ -34,11 +35,11 @@ double judge_logprob(const Transformer& judge, std::string_view judge_text, std:
   if (ids.empty()) ids.push_back(v.front());  // cannot happen with a {candidate} template; keeps the indexing safe
   const size_t n_ctx_part = ids.size();
   ids.insert(ids.end(), v.begin(), v.end());
-  const int64_t n_train = judge.config().n_ctx_train > 0 ? judge.config().n_ctx_train : 4096;
-  if (static_cast<int64_t>(ids.size()) > n_train)
-    throw Error("scorer: the judge prompt has " + std::to_string(ids.size()) + " tokens, more than the scorer's context of " +
-                std::to_string(n_train));
-  KvCache cache = judge.new_cache(static_cast<int64_t>(ids.size()));
+  // Evaluates all but the last verdict token: the context's one rule (decode/context.h).
+  const int64_t n_eval = static_cast<int64_t>(ids.size()) - 1;
+  const int64_t n_ctx = context_size(judge.config(), n_eval, 0, 0, 0);
+  check_prompt_fits(judge.config(), n_eval, n_ctx, "scorer");
+  KvCache cache = judge.new_cache(n_ctx);
   ForwardContext ctx = judge.new_context();
   std::vector<float> logits;
   // Rows n_ctx_part - 1 ... predict the verdict tokens; the last token's row is unused.

@@ -58,16 +58,16 @@ DraftModelProposer::DraftModelProposer(Session& draft, bool greedy, const sample
       rng_(shaping.seed ^ 0x5eedd4a7ULL) {}
 
 Draft DraftModelProposer::propose(std::span<const TokenId> context, int max_tokens) {
-  return propose_impl(context, max_tokens, nullptr, kDeadState);
+  return propose_impl(context, max_tokens, nullptr, grammar::kDeadState);
 }
 
-Draft DraftModelProposer::propose_constrained(std::span<const TokenId> context, int max_tokens, TokenMasker& masker,
-                                              GrammarStateId state) {
+Draft DraftModelProposer::propose_constrained(std::span<const TokenId> context, int max_tokens, grammar::TokenMasker& masker,
+                                              grammar::GrammarStateId state) {
   return propose_impl(context, max_tokens, &masker, state);
 }
 
-Draft DraftModelProposer::propose_impl(std::span<const TokenId> context, int max_tokens, TokenMasker* masker,
-                                       GrammarStateId state) {
+Draft DraftModelProposer::propose_impl(std::span<const TokenId> context, int max_tokens, grammar::TokenMasker* masker,
+                                       grammar::GrammarStateId state) {
   Draft d;
   if (max_tokens <= 0 || context.empty()) return d;
   // Room in the draft's cache: the context plus max_tokens - 1 drafted tokens.
@@ -83,8 +83,8 @@ Draft DraftModelProposer::propose_impl(std::span<const TokenId> context, int max
     ++n_evals_;
     const auto row = std::span<float>(logits_).first(static_cast<size_t>(n_vocab));
     if (masker) {
-      if (state == kDeadState) break;
-      if (!mask_logits(masker->mask(state), masker->n_vocab(), row)) break;
+      if (state == grammar::kDeadState) break;
+      if (!grammar::mask_logits(masker->mask(state), masker->n_vocab(), row)) break;
     }
     penalties_.apply(row);
     TokenId t;
@@ -221,9 +221,9 @@ std::vector<TokenId> speculative_generate(Session& target, std::span<const Token
   std::vector<TokenId> context(prompt.begin(), prompt.end());
   std::vector<TokenId> out;
   std::vector<float> logits, masked;
-  TokenMasker* grammar = extras.grammar.get();
-  GrammarStateId gstate = kDeadState;
-  if (grammar) gstate = extras.grammar_state != kDeadState ? extras.grammar_state : grammar->matcher().initial();
+  grammar::TokenMasker* grammar = extras.grammar.get();
+  grammar::GrammarStateId gstate = grammar::kDeadState;
+  if (grammar) gstate = extras.grammar_state != grammar::kDeadState ? extras.grammar_state : grammar->matcher().initial();
   SpeculationGovernor* gov = extras.governor;
   const auto now = [&]() -> double {
     if (extras.clock) return extras.clock();
@@ -234,7 +234,7 @@ std::vector<TokenId> speculative_generate(Session& target, std::span<const Token
   sync_session(target, context, 1, logits);
   const int32_t n_vocab = target.n_vocab();
   std::vector<TokenId> input;
-  std::vector<GrammarStateId> states;  // grammar state before each draft position
+  std::vector<grammar::GrammarStateId> states;  // grammar state before each draft position
   HistoryPenalties penalties(extras.penalties);
   while (static_cast<int>(out.size()) < n_predict) {
     const int64_t room = target.n_ctx() - target.n_past() - 1;  // positions left after the pending token
@@ -254,8 +254,8 @@ std::vector<TokenId> speculative_generate(Session& target, std::span<const Token
       size_t keep = 0;
       while (keep < draft.tokens.size()) {
         const TokenId t = draft.tokens[keep];
-        const GrammarStateId next = grammar->advance(states.back(), t);
-        if (next == kDeadState) break;
+        const grammar::GrammarStateId next = grammar->advance(states.back(), t);
+        if (next == grammar::kDeadState) break;
         ++keep;
         states.push_back(next);
         if (grammar->is_eog(t)) break;
@@ -277,7 +277,7 @@ std::vector<TokenId> speculative_generate(Session& target, std::span<const Token
       penalties.start(context);
       for (size_t i = 0; i <= draft.tokens.size(); ++i) {
         const auto row = std::span<float>(masked).subspan(i * static_cast<size_t>(n_vocab), static_cast<size_t>(n_vocab));
-        if (grammar) mask_logits(grammar->mask(states[i]), grammar->n_vocab(), row);
+        if (grammar) grammar::mask_logits(grammar->mask(states[i]), grammar->n_vocab(), row);
         penalties.apply(row);
         if (i < draft.tokens.size()) penalties.push(draft.tokens[i]);
       }
@@ -306,8 +306,8 @@ std::vector<TokenId> speculative_generate(Session& target, std::span<const Token
     for (int i = 0; i <= v.n_accepted && keep_going; ++i) {
       const TokenId t = i < v.n_accepted ? draft.tokens[static_cast<size_t>(i)] : v.next;
       if (grammar) {
-        const GrammarStateId next = grammar->advance(gstate, t);
-        if (next == kDeadState)
+        const grammar::GrammarStateId next = grammar->advance(gstate, t);
+        if (next == grammar::kDeadState)
           throw Error("speculative decoding: token " + std::to_string(t) + " is not allowed by the grammar");
         gstate = next;
       }

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "decode/session.h"
-#include "decode/token_mask.h"
+#include "grammar/token_mask.h"
 #include "sample/chain.h"
 #include "sample/selectors.h"
 
@@ -67,8 +67,8 @@ class Proposer {
   // model) draw only tokens the grammar allows. The default ignores the
   // grammar; speculative_generate cuts every draft at the first token the
   // grammar rejects anyway, so a constrained proposal is an optimization.
-  virtual Draft propose_constrained(std::span<const TokenId> context, int max_tokens, TokenMasker& /*masker*/,
-                                    GrammarStateId /*state*/) {
+  virtual Draft propose_constrained(std::span<const TokenId> context, int max_tokens, grammar::TokenMasker& /*masker*/,
+                                    grammar::GrammarStateId /*state*/) {
     return propose(context, max_tokens);
   }
 };
@@ -87,12 +87,12 @@ class DraftModelProposer : public Proposer {
   const char* name() const override { return "draft-model"; }
   Draft propose(std::span<const TokenId> context, int max_tokens) override;
   // Masks the draft logits with the grammar at each drafted position.
-  Draft propose_constrained(std::span<const TokenId> context, int max_tokens, TokenMasker& masker,
-                            GrammarStateId state) override;
+  Draft propose_constrained(std::span<const TokenId> context, int max_tokens, grammar::TokenMasker& masker,
+                            grammar::GrammarStateId state) override;
   int64_t n_draft_evals() const { return n_evals_; }
 
  private:
-  Draft propose_impl(std::span<const TokenId> context, int max_tokens, TokenMasker* masker, GrammarStateId state);
+  Draft propose_impl(std::span<const TokenId> context, int max_tokens, grammar::TokenMasker* masker, grammar::GrammarStateId state);
   Session& draft_;
   bool greedy_;
   sample::SamplerChain shaping_;
@@ -268,8 +268,8 @@ struct SpeculativeStats {
 // slower (see SpeculationGovernor); extras.clock gives seconds (default: a
 // steady clock), injectable for tests.
 struct SpeculativeExtras {
-  std::shared_ptr<TokenMasker> grammar;
-  GrammarStateId grammar_state = kDeadState;
+  std::shared_ptr<grammar::TokenMasker> grammar;
+  grammar::GrammarStateId grammar_state = grammar::kDeadState;
   sample::SamplingParams penalties;  // only logit_bias and the penalty fields are read
   SpeculationGovernor* governor = nullptr;
   std::function<double()> clock;

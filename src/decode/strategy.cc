@@ -6,10 +6,11 @@
 #include <memory>
 
 #include "decode/combine.h"
-#include "decode/json_schema.h"
+#include "decode/context.h"
 #include "decode/judge.h"
 #include "decode/rerank.h"
-#include "decode/token_mask.h"
+#include "grammar/json_schema.h"
+#include "grammar/token_mask.h"
 #include "sample/selectors.h"
 #include "util/error.h"
 
@@ -17,22 +18,23 @@ namespace tandem::decode {
 
 namespace {
 
-std::unique_ptr<Transformer> load_aux(const std::string& path, const char* what, const std::string& strategy,
-                                      const Transformer& main, int n_threads) {
-  if (path.empty()) throw Error("strategy '" + strategy + "' needs " + what + " (a GGUF path)");
-  auto m = Transformer::load(path, {.n_threads = n_threads > 0 ? n_threads : main.n_threads()});
+// The helper model `m` (required): throws naming the strategy when it is
+// missing, or when `same_vocab` and its vocabulary differs from the main model's.
+const Transformer& helper(const std::shared_ptr<const Transformer>& m, const std::string& name, const char* what,
+                          const std::string& strategy, const Transformer& main) {
+  if (!m) throw Error("strategy '" + strategy + "' needs " + what + "");
   if (!same_vocabulary(main.tokenizer(), m->tokenizer()))
-    throw Error(path + ": its vocabulary differs from the main model's; strategy '" + strategy +
-                "' needs models sharing one tokenizer");
-  return m;
+    throw Error((name.empty() ? std::string(what) : name) + ": its vocabulary differs from the main model's; strategy '" +
+                strategy + "' needs models sharing one tokenizer");
+  return *m;
 }
 
 // The grammar masker for the options' grammar or schema (nullptr if none).
-std::shared_ptr<TokenMasker> make_masker(const StrategyOptions& o, const Tokenizer& tok) {
+std::shared_ptr<grammar::TokenMasker> make_masker(const StrategyOptions& o, const Tokenizer& tok) {
   if (o.grammar.empty() && o.json_schema.empty()) return nullptr;
   if (!o.grammar.empty() && !o.json_schema.empty()) throw Error("give either a grammar or a JSON schema, not both");
-  const std::string gbnf = o.grammar.empty() ? json_schema_to_gbnf(std::string_view(o.json_schema)) : o.grammar;
-  auto grammar = std::make_shared<Grammar>(parse_gbnf(gbnf));
+  const std::string gbnf = o.grammar.empty() ? grammar::json_schema_to_gbnf(std::string_view(o.json_schema)) : o.grammar;
+  auto grammar = std::make_shared<grammar::Grammar>(grammar::parse_gbnf(gbnf));
   std::vector<std::string> pieces(static_cast<size_t>(tok.n_vocab()));
   std::vector<int32_t> eog;
   for (TokenId t = 0; t < tok.n_vocab(); ++t) {
@@ -41,16 +43,16 @@ std::shared_ptr<TokenMasker> make_masker(const StrategyOptions& o, const Tokeniz
     if (kind != TokenKind::kControl && kind != TokenKind::kUnknown && kind != TokenKind::kUnused)
       pieces[static_cast<size_t>(t)] = tok.token_to_piece(t, false);
   }
-  return std::make_shared<TokenMasker>(std::make_shared<GrammarMatcher>(grammar), std::move(pieces), std::move(eog));
+  return std::make_shared<grammar::TokenMasker>(std::make_shared<grammar::GrammarMatcher>(grammar), std::move(pieces), std::move(eog));
 }
 
-sample::SamplerChain chain_for(const StrategyOptions& o, const std::shared_ptr<TokenMasker>& masker, uint64_t seed,
+sample::SamplerChain chain_for(const StrategyOptions& o, const std::shared_ptr<grammar::TokenMasker>& masker, uint64_t seed,
                                bool greedy) {
   sample::SamplingParams p = o.sampling;
   p.seed = seed;
   if (greedy) p.temperature = 0.0f;
   sample::SamplerChain chain = sample::make_chain(p);
-  if (masker) chain.add_front(std::make_unique<GrammarSampler>(masker));
+  if (masker) chain.add_front(std::make_unique<grammar::GrammarSampler>(masker));
   return chain;
 }
 
@@ -90,133 +92,185 @@ std::string StrategyResult::summary() const {
   return s;
 }
 
-StrategyResult run_strategy(const Transformer& model, std::string_view prompt_text, const StrategyOptions& o,
+namespace {
+
+void run_sample(const StrategyCall& c, StrategyResult& r) {
+  const StrategyOptions& o = c.options;
+  const Tokenizer& tok = c.model.tokenizer();
+  auto masker = make_masker(o, tok);
+  sample::SamplerChain chain = chain_for(o, masker, o.sampling.seed, o.strategy == "greedy");
+  ModelSession s(c.model, c.n_ctx);
+  OutputStream out(tok, o.text, c.on_text);
+  generate(s, c.prompt.tokens, chain, out);
+  r.output = out.finish();
+}
+
+void run_speculative(const StrategyCall& c, StrategyResult& r) {
+  const StrategyOptions& o = c.options;
+  const std::string& st = o.strategy;
+  const Tokenizer& tok = c.model.tokenizer();
+  const bool greedy = o.sampling.temperature <= 0.0f;
+  auto masker = make_masker(o, tok);
+  if (o.draft_min < 1 || o.draft_max < o.draft_min) throw Error("draft lengths must satisfy 1 <= draft-min <= draft-max");
+  std::unique_ptr<ModelSession> draft_session;
+  std::unique_ptr<Proposer> proposer;
+  if (st == "speculative") {
+    draft_session = std::make_unique<ModelSession>(helper(o.models.draft, o.draft_model, "a draft model (--draft)", st, c.model),
+                                                   c.n_ctx);
+    proposer = std::make_unique<DraftModelProposer>(*draft_session, greedy, o.sampling);
+  } else {
+    proposer = std::make_unique<PromptLookupProposer>(o.ngram_min, o.ngram_max);
+  }
+  std::unique_ptr<Verifier> verifier;
+  if (greedy) verifier = std::make_unique<GreedyVerifier>();
+  else verifier = std::make_unique<RejectionVerifier>(o.sampling, o.sampling.seed);
+  std::unique_ptr<DraftPolicy> policy;
+  if (o.adaptive_draft) policy = std::make_unique<AdaptiveDraftLength>(std::clamp(o.draft_init, o.draft_min, o.draft_max), o.draft_min, o.draft_max);
+  else policy = std::make_unique<FixedDraftLength>(o.draft_max);
+  ModelSession target(c.model, c.n_ctx);
+  OutputStream out(tok, o.text, c.on_text);
+  const int limit = o.text.n_predict < 0 ? static_cast<int>(c.n_ctx) : o.text.n_predict + 1;
+  SpeculationGovernor governor;
+  SpeculativeExtras extras;
+  extras.grammar = masker;
+  extras.penalties = o.sampling;
+  if (o.spec_fallback) extras.governor = &governor;
+  speculative_generate(target, c.prompt.tokens, limit, *proposer, *verifier, *policy,
+                       [&](TokenId t, std::span<const float> logits) { return out.push(t, logits); }, &r.speculative,
+                       extras);
+  r.output = out.finish();
+  if (draft_session)
+    r.helpers.push_back({"draft", static_cast<int64_t>(c.prompt.tokens.size()), r.speculative.drafted});
+}
+
+void run_combined(const StrategyCall& c, StrategyResult& r) {
+  const StrategyOptions& o = c.options;
+  const std::string& st = o.strategy;
+  const Tokenizer& tok = c.model.tokenizer();
+  auto masker = make_masker(o, tok);
+  sample::SamplerChain chain = chain_for(o, masker, o.sampling.seed, false);
+  std::vector<std::unique_ptr<ModelSession>> sessions;
+  std::vector<const char*> roles;
+  sessions.push_back(std::make_unique<ModelSession>(c.model, c.n_ctx));
+  std::unique_ptr<LogitCombiner> combiner;
+  auto add = [&](const Transformer& m, const char* role) {
+    sessions.push_back(std::make_unique<ModelSession>(m, c.n_ctx));
+    roles.push_back(role);
+  };
+  if (st == "contrastive") {
+    add(helper(o.models.amateur, o.amateur_model, "an amateur model (--amateur)", st, c.model), "amateur");
+    combiner = std::make_unique<ContrastiveCombiner>(o.alpha);
+  } else {
+    add(helper(o.models.expert, o.tuned_model, "a tuned model (--expert)", st, c.model), "expert");
+    add(helper(o.models.anti_expert, o.untuned_model, "an untuned model (--anti-expert)", st, c.model), "anti-expert");
+    combiner = std::make_unique<ProxyTuningCombiner>(o.proxy_strength);
+  }
+  std::vector<Session*> ptrs;
+  for (auto& s : sessions) ptrs.push_back(s.get());
+  OutputStream out(tok, o.text, c.on_text);
+  generate_combined(ptrs, c.prompt.tokens, *combiner, chain, out);
+  r.output = out.finish();
+  // Each helper evaluates the prompt and every generated token, as the main model.
+  for (const char* role : roles)
+    r.helpers.push_back({role, static_cast<int64_t>(c.prompt.tokens.size()), static_cast<int64_t>(r.output.tokens.size())});
+}
+
+// best-of-n: the judge's verdict logprob per candidate.
+void judge_candidates(const StrategyCall& c, StrategyResult& r) {
+  const StrategyOptions& o = c.options;
+  const std::string_view templ = o.scorer_template.empty() ? kDefaultJudgeTemplate : o.scorer_template;
+  const std::string_view verdict = o.scorer_verdict.empty() ? kDefaultVerdict : o.scorer_verdict;
+  HelperUsage use{"scorer", 0, 0};
+  for (const auto& cand : r.candidates) {
+    const std::string text = fill_judge_template(templ, c.prompt.text, cand.text);
+    r.scores.push_back(judge_logprob(*o.models.scorer, text, verdict));
+    use.prompt_tokens += static_cast<int64_t>(o.models.scorer->tokenizer().encode(text, true, true).size() +
+                                              o.models.scorer->tokenizer().encode(verdict, false, false).size());
+  }
+  r.helpers.push_back(use);
+  r.judged = true;
+  r.chosen = static_cast<size_t>(std::max_element(r.scores.begin(), r.scores.end()) - r.scores.begin());
+}
+
+void run_rerank(const StrategyCall& c, StrategyResult& r) {
+  const StrategyOptions& o = c.options;
+  const std::string& st = o.strategy;
+  if (o.n_samples < 1) throw Error("n_samples must be at least 1");
+  // Check the template before sampling, so a bad one fails fast.
+  if (o.models.scorer) fill_judge_template(o.scorer_template.empty() ? kDefaultJudgeTemplate : o.scorer_template, "", "");
+  auto masker = make_masker(o, c.model.tokenizer());
+  ModelSession base(c.model, c.n_ctx);
+  r.candidates = sample_candidates(
+      base, c.prompt.tokens, o.n_samples,
+      [&](int i) { return chain_for(o, masker, o.sampling.seed + static_cast<uint64_t>(i), false); },
+      c.model.tokenizer(), o.text);
+  if (st == "best-of-n" && o.models.scorer) {
+    judge_candidates(c, r);
+  } else if (st == "best-of-n") {
+    r.chosen = best_by_mean_logprob(r.candidates);
+    for (const auto& cand : r.candidates) r.scores.push_back(cand.mean_logprob());
+  } else if (st == "self-consistency") {
+    if (auto vote = majority_answer(r.candidates)) {
+      r.chosen = vote->representative;
+      r.answer = vote->answer;
+      r.votes = vote->votes;
+    }
+  } else {
+    std::vector<std::string> texts;
+    for (const auto& cand : r.candidates) texts.push_back(cand.text);
+    r.chosen = mbr_select(texts, utility_by_name(o.mbr_utility));
+  }
+  r.output = r.candidates[r.chosen];
+  if (c.on_text && !r.output.text.empty() && !c.on_text(r.output.text)) r.output.finish_reason = "cancelled";
+}
+
+constexpr StrategyInfo kRegistry[] = {
+    {"sample", run_sample, false},         {"greedy", run_sample, false},         {"speculative", run_speculative, true},
+    {"lookup", run_speculative, true},     {"contrastive", run_combined, false},  {"proxy", run_combined, false},
+    {"best-of-n", run_rerank, false},      {"self-consistency", run_rerank, false}, {"mbr", run_rerank, false},
+};
+
+}  // namespace
+
+std::span<const StrategyInfo> strategies() { return kRegistry; }
+
+const StrategyInfo* find_strategy(std::string_view name) {
+  for (const StrategyInfo& s : kRegistry)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+Prompt tokenize_prompt(const Transformer& model, std::string_view text) {
+  Prompt p{std::string(text), model.tokenizer().encode(text, true, true)};
+  if (p.tokens.empty()) throw Error("the prompt is empty and the model adds no BOS token: nothing to continue");
+  return p;
+}
+
+StrategyResult run_strategy(const Transformer& model, std::string_view prompt, const StrategyOptions& o,
+                            const TextCallback& on_text) {
+  return run_strategy(model, tokenize_prompt(model, prompt), o, on_text);
+}
+
+StrategyResult run_strategy(const Transformer& model, const Prompt& prompt, const StrategyOptions& o,
                             const TextCallback& on_text) {
   validate(o);
-  const Tokenizer& tok = model.tokenizer();
-  const std::vector<TokenId> prompt = tok.encode(prompt_text, true, true);
-  if (prompt.empty()) throw Error("the prompt is empty and the model adds no BOS token: nothing to continue");
-  const std::string& st = o.strategy;
-  const int64_t n_train = model.config().n_ctx_train > 0 ? model.config().n_ctx_train : 4096;
-  int64_t n_ctx = o.n_ctx;
-  if (n_ctx <= 0) {
-    const int64_t want = o.text.n_predict < 0 ? n_train : static_cast<int64_t>(prompt.size()) + o.text.n_predict + o.draft_max + 2;
-    n_ctx = std::min(n_train, want);
-  }
-  if (static_cast<int64_t>(prompt.size()) >= n_ctx)
-    throw Error("the prompt has " + std::to_string(prompt.size()) + " tokens but the context holds only " +
-                std::to_string(n_ctx));
+  const StrategyInfo* info = find_strategy(o.strategy);
+  if (!info) throw Error("unknown strategy '" + o.strategy + "'");  // validate() lets only known ones through
+  if (prompt.tokens.empty()) throw Error("the prompt has no tokens: nothing to continue");
+  const int64_t n_prompt = static_cast<int64_t>(prompt.tokens.size());
+  const int64_t n_ctx = context_size(model.config(), n_prompt, o.text.n_predict, info->speculative ? o.draft_max + 1 : 0,
+                                     o.n_ctx);
+  check_prompt_fits(model.config(), n_prompt, n_ctx);
 
   StrategyResult r;
-  r.strategy = st;
+  r.strategy = o.strategy;
+  r.n_ctx = n_ctx;
+  r.prompt_tokens = n_prompt;
   const auto t0 = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  const bool greedy = o.sampling.temperature <= 0.0f;
-
-  if (st == "sample" || st == "greedy") {
-    auto masker = make_masker(o, tok);
-    sample::SamplerChain chain = chain_for(o, masker, o.sampling.seed, st == "greedy");
-    ModelSession s(model, n_ctx);
-    OutputStream out(tok, o.text, on_text);
-    generate(s, prompt, chain, out);
-    r.output = out.finish();
-  } else if (st == "speculative" || st == "lookup") {
-    auto masker = make_masker(o, tok);
-    if (o.draft_min < 1 || o.draft_max < o.draft_min) throw Error("draft lengths must satisfy 1 <= draft-min <= draft-max");
-    std::unique_ptr<Transformer> draft_model;
-    std::unique_ptr<ModelSession> draft_session;
-    std::unique_ptr<Proposer> proposer;
-    if (st == "speculative") {
-      draft_model = load_aux(o.draft_model, "a draft model", st, model, o.n_threads);
-      draft_session = std::make_unique<ModelSession>(*draft_model, n_ctx);
-      proposer = std::make_unique<DraftModelProposer>(*draft_session, greedy, o.sampling);
-    } else {
-      proposer = std::make_unique<PromptLookupProposer>(o.ngram_min, o.ngram_max);
-    }
-    std::unique_ptr<Verifier> verifier;
-    if (greedy) verifier = std::make_unique<GreedyVerifier>();
-    else verifier = std::make_unique<RejectionVerifier>(o.sampling, o.sampling.seed);
-    std::unique_ptr<DraftPolicy> policy;
-    if (o.adaptive_draft) policy = std::make_unique<AdaptiveDraftLength>(std::clamp(o.draft_init, o.draft_min, o.draft_max), o.draft_min, o.draft_max);
-    else policy = std::make_unique<FixedDraftLength>(o.draft_max);
-    ModelSession target(model, n_ctx);
-    OutputStream out(tok, o.text, on_text);
-    const int limit = o.text.n_predict < 0 ? static_cast<int>(n_ctx) : o.text.n_predict + 1;
-    SpeculationGovernor governor;
-    SpeculativeExtras extras;
-    extras.grammar = masker;
-    extras.penalties = o.sampling;
-    if (o.spec_fallback) extras.governor = &governor;
-    speculative_generate(target, prompt, limit, *proposer, *verifier, *policy,
-                         [&](TokenId t, std::span<const float> logits) { return out.push(t, logits); }, &r.speculative,
-                         extras);
-    r.output = out.finish();
-  } else if (st == "contrastive" || st == "proxy") {
-    auto masker = make_masker(o, tok);
-    sample::SamplerChain chain = chain_for(o, masker, o.sampling.seed, false);
-    std::vector<std::unique_ptr<Transformer>> aux;
-    std::vector<std::unique_ptr<ModelSession>> sessions;
-    sessions.push_back(std::make_unique<ModelSession>(model, n_ctx));
-    std::unique_ptr<LogitCombiner> combiner;
-    if (st == "contrastive") {
-      aux.push_back(load_aux(o.amateur_model, "an amateur model", st, model, o.n_threads));
-      combiner = std::make_unique<ContrastiveCombiner>(o.alpha);
-    } else {
-      aux.push_back(load_aux(o.tuned_model, "a tuned model", st, model, o.n_threads));
-      aux.push_back(load_aux(o.untuned_model, "an untuned model", st, model, o.n_threads));
-      combiner = std::make_unique<ProxyTuningCombiner>(o.proxy_strength);
-    }
-    for (auto& m : aux) sessions.push_back(std::make_unique<ModelSession>(*m, n_ctx));
-    std::vector<Session*> ptrs;
-    for (auto& s : sessions) ptrs.push_back(s.get());
-    OutputStream out(tok, o.text, on_text);
-    generate_combined(ptrs, prompt, *combiner, chain, out);
-    r.output = out.finish();
-  } else if (st == "best-of-n" || st == "self-consistency" || st == "mbr") {
-    if (o.n_samples < 1) throw Error("n_samples must be at least 1");
-    std::unique_ptr<Transformer> scorer;
-    if (!o.scorer_model.empty()) {
-      try {
-        scorer = Transformer::load(o.scorer_model, {.n_threads = o.n_threads > 0 ? o.n_threads : model.n_threads()});
-      } catch (const Error& e) {
-        throw Error(std::string("scorer model: ") + e.what());
-      }
-      // Check the template before sampling, so a bad one fails fast.
-      fill_judge_template(o.scorer_template.empty() ? kDefaultJudgeTemplate : o.scorer_template, "", "");
-    }
-    auto masker = make_masker(o, tok);
-    ModelSession base(model, n_ctx);
-    r.candidates = sample_candidates(
-        base, prompt, o.n_samples,
-        [&](int i) { return chain_for(o, masker, o.sampling.seed + static_cast<uint64_t>(i), false); }, tok, o.text);
-    if (st == "best-of-n" && scorer) {
-      const std::string_view templ = o.scorer_template.empty() ? kDefaultJudgeTemplate : o.scorer_template;
-      const std::string_view verdict = o.scorer_verdict.empty() ? kDefaultVerdict : o.scorer_verdict;
-      for (const auto& c : r.candidates)
-        r.scores.push_back(judge_logprob(*scorer, fill_judge_template(templ, prompt_text, c.text), verdict));
-      r.judged = true;
-      r.chosen = static_cast<size_t>(std::max_element(r.scores.begin(), r.scores.end()) - r.scores.begin());
-    } else if (st == "best-of-n") {
-      r.chosen = best_by_mean_logprob(r.candidates);
-      for (const auto& c : r.candidates) r.scores.push_back(c.mean_logprob());
-    } else if (st == "self-consistency") {
-      auto vote = majority_answer(r.candidates);
-      if (vote) {
-        r.chosen = vote->representative;
-        r.answer = vote->answer;
-        r.votes = vote->votes;
-      }
-    } else {
-      std::vector<std::string> texts;
-      for (const auto& c : r.candidates) texts.push_back(c.text);
-      r.chosen = mbr_select(texts, utility_by_name(o.mbr_utility));
-    }
-    r.output = r.candidates[r.chosen];
-    if (on_text && !r.output.text.empty()) on_text(r.output.text);
-  } else {
-    throw Error("unknown strategy '" + st + "'");  // validate() lets only known ones through
-  }
-  r.seconds = elapsed();
+  info->run(StrategyCall{model, prompt, o, n_ctx, on_text}, r);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (r.candidates.empty()) r.generated_tokens = static_cast<int64_t>(r.output.tokens.size());
+  for (const auto& cand : r.candidates) r.generated_tokens += static_cast<int64_t>(cand.tokens.size());
   return r;
 }
 

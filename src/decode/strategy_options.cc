@@ -4,14 +4,12 @@
 #include <cstdio>
 #include <string_view>
 
+#include "decode/strategy.h"
 #include "util/error.h"
 
 namespace tandem::decode {
 
 namespace {
-
-constexpr const char* kStrategies[] = {"sample", "greedy", "speculative", "lookup", "contrastive",
-                                       "proxy", "best-of-n", "self-consistency", "mbr"};
 
 // An option and whether it is set (see validate()'s contract).
 struct Setting {
@@ -41,7 +39,7 @@ void check_strategy_specific(const StrategyOptions& o, const Given& set) {
     const char* owners;
   };
   const Owned owned[] = {
-      {{"--draft", !o.draft_model.empty()}, st == "speculative", "speculative"},
+      {{"--draft", !o.draft_model.empty() || o.models.draft != nullptr}, st == "speculative", "speculative"},
       {{"--draft-max", o.draft_max != d.draft_max}, spec, "speculative and lookup"},
       {{"--draft-min", o.draft_min != d.draft_min}, spec, "speculative and lookup"},
       {{"draft_init", o.draft_init != d.draft_init}, spec, "speculative and lookup"},
@@ -49,13 +47,13 @@ void check_strategy_specific(const StrategyOptions& o, const Given& set) {
       {{"--no-spec-fallback", !o.spec_fallback}, spec, "speculative and lookup"},
       {{"--ngram-min", o.ngram_min != d.ngram_min}, st == "lookup", "lookup"},
       {{"--ngram-max", o.ngram_max != d.ngram_max}, st == "lookup", "lookup"},
-      {{"--amateur", !o.amateur_model.empty()}, st == "contrastive", "contrastive"},
+      {{"--amateur", !o.amateur_model.empty() || o.models.amateur != nullptr}, st == "contrastive", "contrastive"},
       {{"--alpha", o.alpha != d.alpha}, st == "contrastive", "contrastive"},
-      {{"--expert", !o.tuned_model.empty()}, st == "proxy", "proxy"},
-      {{"--anti-expert", !o.untuned_model.empty()}, st == "proxy", "proxy"},
+      {{"--expert", !o.tuned_model.empty() || o.models.expert != nullptr}, st == "proxy", "proxy"},
+      {{"--anti-expert", !o.untuned_model.empty() || o.models.anti_expert != nullptr}, st == "proxy", "proxy"},
       {{"--proxy-strength", o.proxy_strength != d.proxy_strength}, st == "proxy", "proxy"},
       {{"--n-samples", o.n_samples != d.n_samples}, rerank, "best-of-n, self-consistency and mbr"},
-      {{"--scorer", !o.scorer_model.empty()}, st == "best-of-n", "best-of-n"},
+      {{"--scorer", !o.scorer_model.empty() || o.models.scorer != nullptr}, st == "best-of-n", "best-of-n"},
       {{"--scorer-template", !o.scorer_template.empty()}, st == "best-of-n", "best-of-n"},
       {{"--scorer-verdict", !o.scorer_verdict.empty()}, st == "best-of-n", "best-of-n"},
       {{"--mbr-utility", o.mbr_utility != d.mbr_utility}, st == "mbr", "mbr"},
@@ -115,7 +113,7 @@ void check_combinations(const StrategyOptions& o, const Given& set) {
         throw Error(std::string(s.flag) + " has no effect with --no-adaptive-draft (every draft is --draft-max tokens)");
     }
   }
-  if (o.scorer_model.empty()) {
+  if (o.scorer_model.empty() && !o.models.scorer) {
     for (const Setting& s : {Setting{"--scorer-template", !o.scorer_template.empty()},
                              Setting{"--scorer-verdict", !o.scorer_verdict.empty()}}) {
       if (set(s))
@@ -127,9 +125,13 @@ void check_combinations(const StrategyOptions& o, const Given& set) {
 }  // namespace
 
 void validate(const StrategyOptions& o, std::span<const std::string> given) {
-  if (std::find(std::begin(kStrategies), std::end(kStrategies), o.strategy) == std::end(kStrategies))
-    throw Error("unknown strategy '" + o.strategy +
-                "' (use sample, greedy, speculative, lookup, contrastive, proxy, best-of-n, self-consistency or mbr)");
+  if (!find_strategy(o.strategy)) {
+    std::string names;
+    const auto all = strategies();
+    for (size_t i = 0; i < all.size(); ++i)
+      names += (i == 0 ? "" : i + 1 == all.size() ? " or " : ", ") + std::string(all[i].name);
+    throw Error("unknown strategy '" + o.strategy + "' (use " + names + ")");
+  }
   const Given set(given);
   check_strategy_specific(o, set);
   check_sampling(o, set);

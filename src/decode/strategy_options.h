@@ -5,13 +5,27 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 
 #include "decode/generate.h"
+#include "model/transformer.h"
 #include "sample/chain.h"
 
 namespace tandem::decode {
+
+// The helper models of a strategy, loaded by the caller (nothing in decode
+// loads a model): shared and immutable, so one load serves any number of
+// strategies and concurrent requests. Each must share the main model's
+// vocabulary, except the scorer (a judge of any vocabulary).
+struct StrategyModels {
+  std::shared_ptr<const Transformer> draft;        // speculative
+  std::shared_ptr<const Transformer> amateur;      // contrastive
+  std::shared_ptr<const Transformer> expert;       // proxy: the tuned small model
+  std::shared_ptr<const Transformer> anti_expert;  // proxy: the untuned small model
+  std::shared_ptr<const Transformer> scorer;       // best-of-n judge (optional)
+};
 
 struct StrategyOptions {
   std::string strategy = "sample";
@@ -19,7 +33,11 @@ struct StrategyOptions {
   TextOptions text;                 // n_predict, stop strings, ignore_eos, logprobs
   std::string grammar;              // GBNF text (empty: none)
   std::string json_schema;          // JSON Schema text (empty: none)
-  int64_t n_ctx = 0;                // 0: prompt + n_predict + room for drafts, capped by the model
+  int64_t n_ctx = 0;                // 0: decode::context_size()'s rule (decode/context.h)
+
+  // The helper models themselves; the *_model strings below only name them
+  // (the CLI's paths: for validate() before loading, and for messages).
+  StrategyModels models;
 
   // speculative / lookup
   std::string draft_model;          // speculative only
@@ -41,7 +59,6 @@ struct StrategyOptions {
   std::string scorer_template;      // {prompt} and {candidate}; empty: kDefaultJudgeTemplate
   std::string scorer_verdict;       // empty: kDefaultVerdict (" Yes")
 
-  int n_threads = 0;                // for auxiliary models; 0: same as the main model
 };
 
 // Throws tandem::Error (one line, naming the option) when `o` names an unknown
@@ -61,7 +78,8 @@ struct StrategyOptions {
 //   - --repeat-last-n without a penalty, or a penalty with --repeat-last-n 0;
 //     --draft-min (and draft_init) with --no-adaptive-draft; --scorer-template
 //     or --scorer-verdict without --scorer.
-// An option counts as set when its value differs from StrategyOptions{}'s, or
+// A helper model counts as set when it is named (draft_model, ...) or given
+// (models.draft, ...). An option counts as set when its value differs from StrategyOptions{}'s, or
 // its CLI name ("--draft", "--temp", ...) is in `given`: front ends pass the
 // flags the user wrote, so that an explicitly written default value is caught
 // too. The seed counts as set only through `given` (front ends draw a random

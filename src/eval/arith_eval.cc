@@ -4,6 +4,7 @@
 
 #include "model/transformer.h"
 #include "util/answer.h"
+#include "util/error.h"
 
 namespace tandem::eval {
 
@@ -32,6 +33,15 @@ ArithEvalResult evaluate_arith(const Transformer& model, const std::vector<Arith
     if (progress) progress(r, problems.size());
   }
   return r;
+}
+
+ArithEvalResult evaluate_math(const MathEvalOptions& o, const ArithProgress& progress) {
+  if (o.count <= 0) throw Error("eval-math: -n must be positive");
+  if (o.difficulty < 1 || o.difficulty > 10) throw Error("eval-math: --difficulty must be in 1..10");
+  auto model = Transformer::load(o.model, {.n_threads = o.threads, .lora = o.lora});
+  const auto problems = generate_arith(o.count, o.difficulty, o.seed);
+  const int max_new = o.max_tokens > 0 ? o.max_tokens : arith_answer_tokens(o.difficulty);
+  return evaluate_arith(*model, problems, max_new, 3, progress);
 }
 
 }  // namespace tandem::eval

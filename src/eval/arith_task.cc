@@ -1,6 +1,7 @@
 #include "eval/arith_task.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "train/rng.h"
 #include "util/error.h"
@@ -76,5 +77,20 @@ std::vector<ArithProblem> generate_arith(int64_t count, int difficulty, uint64_t
 
 std::string arith_prompt(const ArithProblem& p) { return "Question: " + p.question + "\nAnswer:"; }
 std::string arith_completion(const ArithProblem& p) { return " " + p.solution; }
+
+std::string arith_jsonl(const std::vector<ArithProblem>& problems) {
+  std::string out;
+  for (size_t i = 0; i < problems.size(); ++i) {
+    const ArithProblem& p = problems[i];
+    nlohmann::json row = {{"id", "synth-math-d" + std::to_string(p.difficulty) + "-" + std::to_string(i)},
+                          {"question", p.question},
+                          {"answer", std::to_string(p.answer)},
+                          {"solution", p.solution},
+                          {"prompt", arith_prompt(p)},
+                          {"completion", arith_completion(p)}};
+    out += row.dump() + "\n";
+  }
+  return out;
+}
 
 }  // namespace tandem::eval

@@ -33,6 +33,11 @@ constexpr uint64_t arith_heldout_seed(uint64_t train_seed) { return train_seed +
 std::string arith_prompt(const ArithProblem& p);
 std::string arith_completion(const ArithProblem& p);
 
+// The problems as JSONL, one row each: {"id": "synth-math-d<difficulty>-<i>",
+// "question", "answer" (a string), "solution", "prompt", "completion"}
+// (`tandem synth-math`; train --pairs reads the last two).
+std::string arith_jsonl(const std::vector<ArithProblem>& problems);
+
 // Tokens a model gets to write a solution of this difficulty when scored or
 // distilled (room for the steps and the "#### N" line in tandem's vocabularies).
 inline int arith_answer_tokens(int difficulty) { return 24 + 16 * difficulty; }

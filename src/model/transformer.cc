@@ -454,7 +454,11 @@ void Transformer::Impl::forward(ForwardContext::Buffers& w, int n_threads, std::
   for (SequenceInput& s : batch) {
     const int64_t n = static_cast<int64_t>(s.tokens.size());
     s.cache->set_n_past(s.cache->n_past() + n);
-    if (s.logits != Logits::kNone && n > 0) {
+    if (s.logits == Logits::kHidden && n > 0) {
+      s.out->resize(static_cast<size_t>(n * n_embd));
+      for (int64_t r = 0; r < n; ++r)
+        rms_norm(w.x.data() + (t0 + r) * n_embd, output_norm, s.out->data() + r * n_embd, n_embd, c.norm_eps);
+    } else if (s.logits != Logits::kNone && n > 0) {
       const int64_t first = s.logits == Logits::kAll ? t0 : t0 + n - 1;
       const int64_t rows = t0 + n - first;
       w.grow(w.last_rows, static_cast<size_t>(rows * n_embd));

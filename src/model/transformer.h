@@ -51,6 +51,10 @@ enum class Logits {
   kNone,  // only fill the cache
   kLast,  // logits of the last token: n_vocab floats
   kAll,   // logits of every token: n_tokens x n_vocab floats
+  // The final hidden state of every token, after the output norm: n_tokens x
+  // n_embd floats (row t times the output matrix gives kAll's row t). For
+  // embeddings (LocalModel::embed mean-pools these rows).
+  kHidden,
 };
 
 struct LoadOptions {

@@ -52,7 +52,7 @@ const std::string kMaxCtx = "1048576", kOverCtx = "1048577";  // kMaxContext = 2
 // so that a command that does get to run fails at once (after parsing).
 std::vector<std::string> base_args(const std::string& command) {
   const std::string m = std::string(kMissing) + ".gguf";
-  if (command == "generate" || command == "chat") return {"-m", m, "-p", "hi"};
+  if (command == "generate" || command == "chat" || command == "run") return {"-m", m, "-p", "hi"};
   if (command == "perplexity") return {"-m", m, "-f", kMissing};
   if (command == "bench" || command == "eval-math") return {"-m", m};
   if (command == "distill-data") return {"-m", m, "-o", std::string(kMissing) + "/out.jsonl"};
@@ -169,6 +169,9 @@ void add_train(std::vector<Case>& t) {
 std::vector<Case> cases() {
   std::vector<Case> t;
   add_generate(t);
+  t.push_back(int_case("run", "--max-tokens", {"0", "-2", kOverCtx, kHugeInt}, {"-1", "1", kMaxCtx}));
+  t.push_back(threads("run"));
+  add_sampling(t, "run");
   t.push_back(int_case("chat", "--n-predict", {"0", "-2", kOverCtx, kHugeInt}, {"-1", "1", kMaxCtx}));
   t.push_back(int_case("chat", "--ctx-size", {"-1", kOverCtx, kHugeInt}, {"0", "1", kMaxCtx}));
   t.push_back(threads("chat"));

@@ -59,7 +59,7 @@ TEST(ShippedConfigs, CascadeYaml) {
   EXPECT_EQ(cascade.stages[0].name, "tiny");
   EXPECT_EQ(cascade.stages[1].name, "base");
   EXPECT_EQ(cascade.rules[0].signal, "mean_logprob");
-  EXPECT_EQ(cascade.rules[0].threshold, -0.35);
+  EXPECT_EQ(cascade.rules[0].threshold, -0.06);
   EXPECT_EQ(std::get<LocalSpec>(c.find("tiny")->spec).price.per_second, 0.00005);  // default_local
   EXPECT_EQ(base.price.per_second, 0.0001);                                         // its own
 }

@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "decode/grammar_matcher.h"
-#include "decode/json_schema.h"
 #include "decode/strategy.h"
+#include "grammar/grammar_matcher.h"
+#include "grammar/json_schema.h"
 #include "test_util.h"
 #include "util/error.h"
 
@@ -39,7 +39,7 @@ StrategyOptions greedy_opts(const std::string& strategy, int n) {
 TEST(SpeculativeGrammar, GreedySpeculativeEqualsGreedyUnderGrammarsAndSchemas) {
   TANDEM_REQUIRE_SHARED("fixtures/arch/llama-f32.gguf");
   auto model = Transformer::load(shared_path("fixtures/arch/llama-f32.gguf"), {.n_threads = 1});
-  const std::string draft = shared_path("fixtures/arch/llama-q4_0.gguf");
+  const std::shared_ptr<const Transformer> draft = Transformer::load(shared_path("fixtures/arch/llama-q4_0.gguf"), {.n_threads = 1});
   int compared = 0;
   int64_t accepted = 0;
   for (int kind = 0; kind < 2; ++kind) {
@@ -52,7 +52,7 @@ TEST(SpeculativeGrammar, GreedySpeculativeEqualsGreedyUnderGrammarsAndSchemas) {
         for (const char* st : {"speculative", "lookup"}) {
           auto o = base;
           o.strategy = st;
-          if (o.strategy == "speculative") o.draft_model = draft;  // lookup rejects a draft model
+          if (o.strategy == "speculative") o.models.draft = draft;  // lookup rejects a draft model
           o.spec_fallback = false;  // every round speculative: the masking is exercised throughout
           const auto got = run_strategy(*model, prompt, o);
           EXPECT_EQ(got.output.tokens, want.output.tokens) << st << " constraint " << kind << "/" << c << " prompt " << prompt;
@@ -71,19 +71,19 @@ TEST(SpeculativeGrammar, GreedySpeculativeEqualsGreedyUnderGrammarsAndSchemas) {
 TEST(SpeculativeGrammar, SampledSpeculativeOutputParses) {
   TANDEM_REQUIRE_SHARED("fixtures/arch/llama-f32.gguf");
   auto model = Transformer::load(shared_path("fixtures/arch/llama-f32.gguf"), {.n_threads = 1});
-  const std::string draft = shared_path("fixtures/arch/llama-q8_0.gguf");
+  const std::shared_ptr<const Transformer> draft = Transformer::load(shared_path("fixtures/arch/llama-q8_0.gguf"), {.n_threads = 1});
   for (uint64_t seed = 0; seed < 3; ++seed) {
     for (const char* st : {"speculative", "lookup"}) {
       StrategyOptions o;
       o.strategy = st;
-      if (o.strategy == "speculative") o.draft_model = draft;
+      if (o.strategy == "speculative") o.models.draft = draft;
       o.sampling.seed = seed;
       o.sampling.temperature = 1.0f;
       o.text.n_predict = 80;
       o.grammar = kGrammars[0];
       auto r = run_strategy(*model, kPrompts[seed % 3], o);
       ASSERT_EQ(r.output.finish_reason, "eos") << st << ": " << r.output.text;
-      GrammarMatcher m(std::make_shared<Grammar>(parse_gbnf(o.grammar)));
+      grammar::GrammarMatcher m(std::make_shared<grammar::Grammar>(grammar::parse_gbnf(o.grammar)));
       EXPECT_TRUE(m.matches(r.output.text)) << st << ": " << r.output.text;
 
       o.grammar.clear();
@@ -119,7 +119,7 @@ TEST(SpeculativeGrammar, CliAcceptsSpeculationWithAGrammar) {
   ASSERT_EQ(spec.exit_code, 0) << spec.err;
   EXPECT_EQ(spec.out, plain.out);
   EXPECT_NE(spec.err.find("fallback"), std::string::npos) << spec.err;
-  GrammarMatcher m(std::make_shared<Grammar>(parse_gbnf(kGrammars[0])));
+  grammar::GrammarMatcher m(std::make_shared<grammar::Grammar>(grammar::parse_gbnf(kGrammars[0])));
   std::string text = spec.out;
   if (!text.empty() && text.back() == '\n') text.pop_back();
   EXPECT_TRUE(m.matches(text)) << text;

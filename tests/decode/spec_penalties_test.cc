@@ -212,7 +212,7 @@ TEST(SpeculativePenalties, RejectionSamplingDrawsFromThePenalizedDistribution) {
 // tandem-base with tandem-tiny as the draft (same tokenizer), and lookup.
 TEST(SpeculativePenalties, RealModelsGreedySpeculativeEqualsGreedyUnderPenalties) {
   auto model = Transformer::load(testing::source_path("models/tandem-base.gguf"), {.n_threads = 1});
-  const std::string draft = testing::source_path("models/tandem-tiny.gguf");
+  const std::shared_ptr<const Transformer> draft = Transformer::load(testing::source_path("models/tandem-tiny.gguf"), {.n_threads = 1});
   const Tokenizer& tok = model->tokenizer();
   const TokenId the = tok.encode(" the", false, false).at(0);
   int differs = 0, compared = 0;
@@ -237,7 +237,7 @@ TEST(SpeculativePenalties, RealModelsGreedySpeculativeEqualsGreedyUnderPenalties
       for (const char* st : {"speculative", "lookup"}) {
         StrategyOptions s = o;
         s.strategy = st;
-        if (s.strategy == "speculative") s.draft_model = draft;
+        if (s.strategy == "speculative") s.models.draft = draft;
         s.spec_fallback = false;  // every round speculative
         const auto got = run_strategy(*model, prompt, s);
         EXPECT_EQ(got.output.tokens, want.output.tokens) << st << " variant " << variant << " prompt " << prompt;

@@ -9,8 +9,8 @@
 #include <functional>
 #include <limits>
 
-#include "decode/grammar_matcher.h"
 #include "decode/strategy.h"
+#include "grammar/grammar_matcher.h"
 #include "test_util.h"
 #include "util/error.h"
 
@@ -34,11 +34,14 @@ TEST(Strategy, GreedySpeculativeAndLookupAgreeOnText) {
   auto model = Transformer::load(shared_path("fixtures/arch/llama-f32.gguf"), {.n_threads = 1});
   const std::string prompt = "Once upon a time, there was a little dog.";
   std::string streamed;
-  auto greedy = run_strategy(*model, prompt, opts("greedy", 40), [&](std::string_view t) { streamed += t; });
+  auto greedy = run_strategy(*model, prompt, opts("greedy", 40), [&](std::string_view t) {
+    streamed += t;
+    return true;
+  });
   EXPECT_EQ(greedy.output.tokens.size(), 40u);
   EXPECT_EQ(streamed, greedy.output.text);
   auto o = opts("speculative", 40);
-  o.draft_model = shared_path("fixtures/arch/llama-q8_0.gguf");
+  o.models.draft = Transformer::load(shared_path("fixtures/arch/llama-q8_0.gguf"), {.n_threads = 1});
   auto spec = run_strategy(*model, prompt, o);
   EXPECT_EQ(spec.output.tokens, greedy.output.tokens);
   EXPECT_EQ(spec.output.text, greedy.output.text);
@@ -51,13 +54,13 @@ TEST(Strategy, GreedySpeculativeAndLookupAgreeOnText) {
   with_lp.text.logprobs = 2;
   auto g_lp = run_strategy(*model, prompt, with_lp);
   with_lp.strategy = "speculative";
-  with_lp.draft_model = shared_path("fixtures/arch/llama-q8_0.gguf");
+  with_lp.models.draft = Transformer::load(shared_path("fixtures/arch/llama-q8_0.gguf"), {.n_threads = 1});
   auto s_lp = run_strategy(*model, prompt, with_lp);
   ASSERT_EQ(s_lp.output.logprobs.size(), g_lp.output.logprobs.size());
   for (size_t i = 0; i < g_lp.output.logprobs.size(); ++i)
     EXPECT_NEAR(s_lp.output.logprobs[i].logprob, g_lp.output.logprobs[i].logprob, 1e-3) << i;
 
-  o.draft_model = shared_path("fixtures/arch/phi3v-f32.gguf");
+  o.models.draft = Transformer::load(shared_path("fixtures/arch/phi3v-f32.gguf"), {.n_threads = 1});
   try {
     run_strategy(*model, prompt, o);
     FAIL() << "a draft with another vocabulary must be rejected";
@@ -75,7 +78,10 @@ TEST(Strategy, StopStringCutsGreedyStoryText) {
   auto o = opts("greedy", 48);
   o.text.stop = {"Lily.", "zzz"};
   std::string streamed;
-  auto r = run_strategy(*model, "Once upon a time", o, [&](std::string_view t) { streamed += t; });
+  auto r = run_strategy(*model, "Once upon a time", o, [&](std::string_view t) {
+    streamed += t;
+    return true;
+  });
   EXPECT_EQ(r.output.text, ", there was a little girl named ");
   EXPECT_EQ(streamed, r.output.text);
   EXPECT_EQ(r.output.finish_reason, "stop");
@@ -111,7 +117,7 @@ TEST(Strategy, GrammarAndSchemaConstrainSampledStories) {
     o.grammar = "root ::= (\" \" [a-z]+){3,6} \".\"";
     auto r = run_strategy(*model, "Once upon a time", o);
     EXPECT_EQ(r.output.finish_reason, "eos") << r.output.text;
-    GrammarMatcher m(std::make_shared<Grammar>(parse_gbnf(o.grammar)));
+    grammar::GrammarMatcher m(std::make_shared<grammar::Grammar>(grammar::parse_gbnf(o.grammar)));
     EXPECT_TRUE(m.matches(r.output.text)) << r.output.text;
 
     o.grammar.clear();
@@ -204,7 +210,7 @@ TEST(Strategy, ContrastiveAndProxyEqualTheBruteForceFormula) {
   // Contrastive (Li et al. 2023): among tokens with p_expert >= alpha * max
   // p_expert, maximise log p_expert - log p_amateur.
   auto o = opts("contrastive", n);
-  o.amateur_model = source_path("models/tandem-tiny.gguf");
+  o.models.amateur = Transformer::load(source_path("models/tandem-tiny.gguf"), {.n_threads = 1});
   o.alpha = 0.05f;
   const auto c = run_strategy(*base, prompt_text, o).output.tokens;
   ASSERT_EQ(c.size(), static_cast<size_t>(n));
@@ -227,8 +233,8 @@ TEST(Strategy, ContrastiveAndProxyEqualTheBruteForceFormula) {
   // Proxy-tuning (Liu et al. 2024): log p_base + strength * (log p_tuned -
   // log p_untuned).
   o = opts("proxy", n);
-  o.tuned_model = source_path("models/tandem-small.gguf");
-  o.untuned_model = source_path("models/tandem-tiny.gguf");
+  o.models.expert = Transformer::load(source_path("models/tandem-small.gguf"), {.n_threads = 1});
+  o.models.anti_expert = Transformer::load(source_path("models/tandem-tiny.gguf"), {.n_threads = 1});
   o.proxy_strength = 0.1f;  // here (0.05 to 0.1) the output differs from both s = 0 and s = 1
   const auto p = run_strategy(*base, prompt_text, o).output.tokens;
   ASSERT_EQ(p.size(), static_cast<size_t>(n));
@@ -244,7 +250,7 @@ TEST(Strategy, ContrastiveAndProxyEqualTheBruteForceFormula) {
   EXPECT_NE(run_strategy(*base, prompt_text, o).output.tokens, p) << "the strength must matter: the check has no teeth";
 
   // tuned == untuned: proxy-tuning reduces to the base model's greedy output.
-  o.tuned_model = o.untuned_model = source_path("models/tandem-tiny.gguf");
+  o.models.expert = o.models.anti_expert = Transformer::load(source_path("models/tandem-tiny.gguf"), {.n_threads = 1});
   EXPECT_EQ(run_strategy(*base, prompt_text, o).output.tokens, expert_greedy);
 }
 

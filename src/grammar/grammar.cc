@@ -1,8 +1,8 @@
-#include "decode/grammar.h"
+#include "grammar/grammar.h"
 
 #include <cstdio>
 
-namespace tandem::decode {
+namespace tandem::grammar {
 
 bool Grammar::matches(uint32_t pos, uint32_t cp) const {
   const GrammarElement& e = elements[pos];
@@ -96,4 +96,4 @@ std::string Grammar::to_gbnf() const {
   return out;
 }
 
-}  // namespace tandem::decode
+}  // namespace tandem::grammar

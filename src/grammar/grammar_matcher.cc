@@ -1,11 +1,11 @@
-#include "decode/grammar_matcher.h"
+#include "grammar/grammar_matcher.h"
 
 #include <algorithm>
 #include <string>
 
 #include "util/error.h"
 
-namespace tandem::decode {
+namespace tandem::grammar {
 
 using Kind = GrammarElement::Kind;
 
@@ -218,4 +218,4 @@ bool GrammarMatcher::reached_sentinel(GrammarStateId s) const {
 
 bool GrammarMatcher::matches(std::string_view text) { return accepting(advance(initial_, text)); }
 
-}  // namespace tandem::decode
+}  // namespace tandem::grammar

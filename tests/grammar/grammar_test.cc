@@ -6,11 +6,11 @@
 #include <functional>
 #include <regex>
 
-#include "decode/grammar.h"
-#include "decode/grammar_matcher.h"
+#include "grammar/grammar.h"
+#include "grammar/grammar_matcher.h"
 #include "util/error.h"
 
-namespace tandem::decode {
+namespace tandem::grammar {
 namespace {
 
 std::string parse_error(const std::string& gbnf) {
@@ -163,4 +163,4 @@ TEST(GrammarMatch, AcceptingAndContinuing) {
 }
 
 }  // namespace
-}  // namespace tandem::decode
+}  // namespace tandem::grammar

@@ -1,4 +1,4 @@
-#include "decode/json_schema.h"
+#include "grammar/json_schema.h"
 
 #include <cctype>
 #include <map>
@@ -6,7 +6,7 @@
 
 #include "util/error.h"
 
-namespace tandem::decode {
+namespace tandem::grammar {
 
 namespace {
 
@@ -313,4 +313,4 @@ std::string json_schema_to_gbnf(std::string_view schema_text) {
   return json_schema_to_gbnf(schema);
 }
 
-}  // namespace tandem::decode
+}  // namespace tandem::grammar

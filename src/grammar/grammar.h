@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-namespace tandem::decode {
+namespace tandem::grammar {
 
 struct GrammarElement {
   enum class Kind : uint8_t {
@@ -60,4 +60,4 @@ Grammar parse_gbnf(std::string_view text, std::string_view root = "root");
 // Appends the UTF-8 encoding of `cp`.
 void append_utf8(std::string& out, uint32_t cp);
 
-}  // namespace tandem::decode
+}  // namespace tandem::grammar

@@ -1,4 +1,4 @@
-#include "decode/token_mask.h"
+#include "grammar/token_mask.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 
 #include "util/error.h"
 
-namespace tandem::decode {
+namespace tandem::grammar {
 
 TokenTrie::TokenTrie(const std::vector<std::string>& pieces) {
   std::vector<int32_t> order;
@@ -277,4 +277,4 @@ std::vector<std::string> pieces_from_vocab(const Vocab& vocab) {
   return out;
 }
 
-}  // namespace tandem::decode
+}  // namespace tandem::grammar

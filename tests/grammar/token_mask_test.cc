@@ -4,13 +4,13 @@
 
 #include <random>
 
-#include "decode/json_schema.h"
-#include "decode/token_mask.h"
+#include "grammar/json_schema.h"
+#include "grammar/token_mask.h"
 #include "sample/chain.h"
 #include "sample/selectors.h"
 #include "vocab_util.h"
 
-namespace tandem::decode {
+namespace tandem::grammar {
 namespace {
 
 using testing::read_vocab;
@@ -286,4 +286,4 @@ TEST(TokenMask, SampledTextFromGbnfMatchesGrammar) {
 }
 
 }  // namespace
-}  // namespace tandem::decode
+}  // namespace tandem::grammar

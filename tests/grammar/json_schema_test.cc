@@ -2,11 +2,11 @@
 // ones rejected (judged by hand-written cases with known validity).
 #include <gtest/gtest.h>
 
-#include "decode/grammar_matcher.h"
-#include "decode/json_schema.h"
+#include "grammar/grammar_matcher.h"
+#include "grammar/json_schema.h"
 #include "util/error.h"
 
-namespace tandem::decode {
+namespace tandem::grammar {
 namespace {
 
 bool accepts(const char* schema, const std::string& doc) {
@@ -84,4 +84,4 @@ TEST(JsonSchema, AnyValueAndUnsupportedKeywords) {
 }
 
 }  // namespace
-}  // namespace tandem::decode
+}  // namespace tandem::grammar

@@ -22,10 +22,10 @@
 #include <span>
 #include <vector>
 
-#include "decode/grammar_matcher.h"
+#include "grammar/grammar_matcher.h"
 #include "sample/sampler.h"
 
-namespace tandem::decode {
+namespace tandem::grammar {
 
 // The vocabulary's pieces (token -> bytes) as a trie in preorder: node i's
 // subtree is nodes [i, end[i]).
@@ -138,4 +138,4 @@ class GrammarSampler : public sample::Sampler {
 // Prefer Tokenizer::token_to_piece when a Tokenizer is at hand.
 std::vector<std::string> pieces_from_vocab(const Vocab& vocab);
 
-}  // namespace tandem::decode
+}  // namespace tandem::grammar

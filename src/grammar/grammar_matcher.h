@@ -19,9 +19,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "decode/grammar.h"
+#include "grammar/grammar.h"
 
-namespace tandem::decode {
+namespace tandem::grammar {
 
 using GrammarStateId = uint32_t;
 inline constexpr GrammarStateId kDeadState = 0xFFFFFFFFu;
@@ -105,4 +105,4 @@ class GrammarMatcher {
   GrammarStateId initial_ = kDeadState;
 };
 
-}  // namespace tandem::decode
+}  // namespace tandem::grammar

@@ -21,7 +21,7 @@
 #include <string>
 #include <string_view>
 
-namespace tandem::decode {
+namespace tandem::grammar {
 
 // Properties keep the order of the schema text: pass the text, or an
 // ordered_json (nlohmann::json sorts object keys alphabetically, so the json
@@ -30,4 +30,4 @@ std::string json_schema_to_gbnf(std::string_view schema_text);  // throws tandem
 std::string json_schema_to_gbnf(const nlohmann::ordered_json& schema);
 std::string json_schema_to_gbnf(const nlohmann::json& schema);
 
-}  // namespace tandem::decode
+}  // namespace tandem::grammar

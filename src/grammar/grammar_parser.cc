@@ -2,10 +2,10 @@
 #include <algorithm>
 #include <map>
 
-#include "decode/grammar.h"
+#include "grammar/grammar.h"
 #include "util/error.h"
 
-namespace tandem::decode {
+namespace tandem::grammar {
 
 namespace {
 
@@ -454,4 +454,4 @@ Grammar parse_gbnf(std::string_view text, std::string_view root) {
   return Parser(text).run(root);
 }
 
-}  // namespace tandem::decode
+}  // namespace tandem::grammar

@@ -1,0 +1,102 @@
+#include "config/engine.h"
+
+#include <memory>
+
+#include "compose/cascade.h"
+#include "compose/signals.h"
+#include "local/local_model.h"
+#include "remote/remote_model.h"
+#include "util/error.h"
+
+namespace tandem::config {
+
+namespace {
+
+// A helper named in the config, as the loaded transformer it wraps.
+std::shared_ptr<const Transformer> weights_of(const ModelPtr& helper, const char* role) {
+  if (helper == nullptr) return nullptr;
+  const auto* local = dynamic_cast<const local::LocalModel*>(helper.get());
+  if (local == nullptr)
+    throw Error(std::string("the ") + role + " '" + helper->name() + "' must be a local model (its logits are needed)");
+  return local->shared_transformer();
+}
+
+decode::StrategyOptions strategy_of(const LocalSpec& s, const LocalHelpers& h) {
+  decode::StrategyOptions o;
+  o.strategy = s.strategy;
+  o.sampling = local::engine_sampling(s.sampling);
+  if (s.n_ctx) o.n_ctx = *s.n_ctx;
+  o.models = {weights_of(h.draft, "draft"), weights_of(h.amateur, "amateur"), weights_of(h.expert, "expert"),
+              weights_of(h.anti_expert, "anti_expert"), weights_of(h.scorer, "scorer")};
+  // The names label the helpers' usage entries (local/local_model.h).
+  if (h.draft) o.draft_model = h.draft->name();
+  if (h.amateur) o.amateur_model = h.amateur->name();
+  if (h.expert) o.tuned_model = h.expert->name();
+  if (h.anti_expert) o.untuned_model = h.anti_expert->name();
+  if (h.scorer) o.scorer_model = h.scorer->name();
+  if (s.draft_max) o.draft_max = *s.draft_max;
+  if (s.draft_min) o.draft_min = *s.draft_min;
+  if (s.draft_init) o.draft_init = *s.draft_init;
+  if (s.adaptive_draft) o.adaptive_draft = *s.adaptive_draft;
+  if (s.spec_fallback) o.spec_fallback = *s.spec_fallback;
+  if (s.ngram_min) o.ngram_min = *s.ngram_min;
+  if (s.ngram_max) o.ngram_max = *s.ngram_max;
+  if (s.alpha) o.alpha = *s.alpha;
+  if (s.proxy_strength) o.proxy_strength = *s.proxy_strength;
+  if (s.n_samples) o.n_samples = *s.n_samples;
+  if (s.mbr_utility) o.mbr_utility = *s.mbr_utility;
+  if (s.scorer_template) o.scorer_template = *s.scorer_template;
+  if (s.scorer_verdict) o.scorer_verdict = *s.scorer_verdict;
+  return o;
+}
+
+ModelPtr build_local(const std::string& name, const LocalSpec& s, const LocalHelpers& h, const EngineOptions& e) {
+  const LoadOptions load{.n_threads = s.threads.value_or(e.threads)};
+  return std::make_shared<local::LocalModel>(name, local::load_shared(s.path, load), strategy_of(s, h), s.price);
+}
+
+ModelPtr build_remote(const std::string& name, const RemoteSpec& s) {
+  remote::RemoteOptions o;
+  o.name = name;
+  o.base_url = s.base_url;
+  o.model = s.model;
+  o.api = s.api;
+  o.api_key_env = s.api_key_env;
+  o.context = s.context;
+  o.price = s.price;
+  if (s.connect_timeout_s) o.connect_timeout_s = *s.connect_timeout_s;
+  if (s.read_timeout_s) o.read_timeout_s = *s.read_timeout_s;
+  if (s.max_retries) o.max_retries = *s.max_retries;
+  if (s.max_concurrency) o.max_concurrency = *s.max_concurrency;
+  if (s.cooldown_after) o.cooldown_after = *s.cooldown_after;
+  if (s.cooldown_s) o.cooldown_s = *s.cooldown_s;
+  if (s.logprobs) o.logprobs = *s.logprobs;
+  return std::make_shared<remote::RemoteModel>(std::move(o));
+}
+
+ModelPtr build_cascade(const std::string& name, const CascadeSpec& s, const std::vector<ModelPtr>& stages) {
+  compose::CascadeOptions o;
+  o.name = name;
+  o.stages = stages;
+  for (const RuleSpec& r : s.rules)
+    o.rules.push_back(compose::make_rule({r.signal, r.threshold, r.samples, r.agree_on, r.temperature}));
+  return std::make_shared<compose::Cascade>(std::move(o));
+}
+
+}  // namespace
+
+Builders engine_builders(const EngineOptions& options) {
+  Builders b;
+  b.local = [options](const std::string& name, const LocalSpec& s, const LocalHelpers& h) {
+    return build_local(name, s, h, options);
+  };
+  b.remote = build_remote;
+  b.cascade = build_cascade;
+  return b;
+}
+
+ModelSet open(const std::string& path, std::span<const std::string> roots, const EngineOptions& options) {
+  return build(load(path), engine_builders(options), roots);
+}
+
+}  // namespace tandem::config

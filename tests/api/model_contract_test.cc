@@ -326,6 +326,15 @@ TEST_P(ModelContract, EmbeddingIsTheMeanOfTheFinalHiddenStates) {
   }
 }
 
+// max_tokens 0 asks for nothing (scoring clients send it with echo): no token.
+TEST_P(ModelContract, MaxTokensZeroGivesAnEmptyAnswer) {
+  const ModelPtr m = GetParam().make();
+  const Response r = m->complete(greedy(kPrompt, 0));
+  EXPECT_EQ(r.text, "");
+  EXPECT_EQ(r.finish_reason, "length");
+  EXPECT_EQ(r.usage.at(r.answered_by).completion_tokens, 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, ModelContract, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<ContractCase>& i) { return i.param.label; });
 

@@ -13,6 +13,8 @@ void add_all_commands(CLI::App& app) {
   add_train_command(app);
   add_chat_command(app);
   add_eval_command(app);
+  add_eval_harness_command(app);
+  add_report_command(app);
 }
 
 }  // namespace tandem::cli

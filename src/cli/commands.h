@@ -20,6 +20,8 @@ void add_chat_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 // run: any model of a config (or a GGUF) through the Model interface
 void add_run_command(CLI::App& app);
+// serve: an OpenAI-compatible HTTP server over models
+void add_serve_command(CLI::App& app);
 
 // Every command above, in `tandem --help` order: the whole command line that
 // main() parses (and that tests walk to find every option).

@@ -19,10 +19,12 @@ namespace {
 
 using nlohmann::json;
 
-ApiError model_error(const Error& e) {
+ApiError model_error(const Error& e, bool chat) {
   const std::string what = e.what();
-  const bool context = what.find("context") != std::string::npos;
-  return ApiError(400, what, context ? "messages" : "", context ? "context_length_exceeded" : "invalid_request");
+  if (what.find("context") != std::string::npos) return ApiError(400, what, chat ? "messages" : "prompt", "context_length_exceeded");
+  if (what.find("json schema") != std::string::npos) return ApiError(400, what, "response_format", "unsupported_schema");
+  if (what.find("grammar") != std::string::npos) return ApiError(400, what, "grammar", "invalid_grammar");
+  return ApiError(400, what, "", "invalid_request");
 }
 
 ApiError timeout_error(bool stopping, double timeout_s) {
@@ -63,7 +65,7 @@ Choice run_choice(const ServedModel& m, const CompletionCall& call, const api::R
     }
     c.response = m.model->complete(q, on_text);
   } catch (const Error& e) {
-    throw model_error(e);
+    throw model_error(e, call.chat);
   }
   return c;
 }

@@ -103,10 +103,18 @@ void run_serve(const ServeOptions& o) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  sigset_t previous;
+  pthread_sigmask(SIG_BLOCK, &signals, &previous);
   std::signal(SIGPIPE, SIG_IGN);  // a client that went away is a failed write, not a dead server
+  std::vector<server::ServedModel> models;
+  try {
+    models = open_models(o);
+  } catch (...) {
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);  // the caller (a test) keeps its signals
+    throw;
+  }
 
-  server::Server srv(open_models(o), so);
+  server::Server srv(std::move(models), so);
   const int port = srv.bind();
   std::atomic<bool> signalled{false};
   std::thread watcher([&] {

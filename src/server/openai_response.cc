@@ -1,5 +1,6 @@
 #include "server/openai_response.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -77,17 +78,32 @@ json chat_logprobs(std::span<const api::TokenLogprob> logprobs) {
   return {{"content", content}, {"refusal", nullptr}};
 }
 
+// Characters (code points) of UTF-8 text; a token that is part of a character
+// counts its lead byte.
+int64_t code_points(const std::string& s) {
+  int64_t n = 0;
+  for (unsigned char ch : s) n += (ch & 0xC0) != 0x80;
+  return n;
+}
+
 json completion_logprobs(const Choice& c, bool with_top) {
   json tokens = json::array(), values = json::array(), tops = json::array(), offsets = json::array();
+  // text_offset counts characters into the choice's text. Tokenizers that add
+  // a prefix space (SPM) make the echoed tokens one space longer than the
+  // prompt: their offsets shift left by it (the first token starts at 0).
+  std::string joined;
+  for (const std::string& t : c.echo_score.tokens) joined += t;
   int64_t offset = 0;
+  if (joined.size() > c.echo.size() && joined.compare(joined.size() - c.echo.size(), c.echo.size(), c.echo) == 0)
+    offset = -code_points(joined.substr(0, joined.size() - c.echo.size()));
   for (size_t i = 0; i < c.echo_score.tokens.size(); ++i) {
     tokens.push_back(c.echo_score.tokens[i]);
     values.push_back(finite(c.echo_score.token_logprobs[i]));
     tops.push_back(nullptr);  // Model::score gives no alternatives
-    offsets.push_back(offset);
-    offset += static_cast<int64_t>(c.echo_score.tokens[i].size());
+    offsets.push_back(std::max<int64_t>(offset, 0));
+    offset += code_points(c.echo_score.tokens[i]);
   }
-  offset = static_cast<int64_t>(c.echo.size());
+  offset = code_points(c.echo);
   for (const api::TokenLogprob& t : c.response.logprobs) {
     tokens.push_back(t.token);
     values.push_back(finite(t.logprob));
@@ -97,7 +113,7 @@ json completion_logprobs(const Choice& c, bool with_top) {
     }
     tops.push_back(with_top ? top : json(nullptr));
     offsets.push_back(offset);
-    offset += static_cast<int64_t>(t.token.size());
+    offset += code_points(t.token);
   }
   return {{"tokens", tokens}, {"token_logprobs", values}, {"top_logprobs", tops}, {"text_offset", offsets}};
 }

@@ -70,6 +70,17 @@ TEST(OpenAIResponse, CompletionLogprobsEchoThePromptScores) {
   EXPECT_EQ(completion_body({"cmpl-1", 1, "m"}, cs, true)["choices"][0]["text"], "xyab");
 }
 
+// OpenAI's text_offset counts characters of the text; an SPM prefix space
+// ("\u2581" rendered as " ") is not in the echoed prompt.
+TEST(OpenAIResponse, TextOffsetsCountCharactersOfTheTextWithoutThePrefixSpace) {
+  Choice c;
+  c.echo = "\xc3\xa9t\xc3\xa9 ok";  // "été ok": 6 characters, 8 bytes
+  c.echo_score.tokens = {" \xc3\xa9t\xc3\xa9", " ok"};
+  c.echo_score.token_logprobs = {-1.0, -2.0};
+  c.response.logprobs = {{"!", -0.1, {}}};
+  EXPECT_EQ(completion_logprobs(c, false)["text_offset"], json::parse("[0, 3, 6]"));
+}
+
 TEST(OpenAIResponse, UsageChunkHasEmptyChoices) {
   const std::vector<Choice> cs = {choice("a", 1, 1), choice("b", 1, 3)};
   const json u = usage_chunk({"id", 1, "m"}, true, cs);

@@ -105,5 +105,51 @@ rc=$?
 SERVER_PID=
 check "SIGTERM: exit status 0 (got $rc)" [ "$rc" = 0 ]
 
+# A second server with a 0.05 s timeout; a request of 240 tokens (ignore_eos)
+# decodes for about 0.25 s here, 16 choices of it (n) for seconds.
+"$TANDEM" serve -m "$MODEL" --port 0 -t 1 --parallel 1 --max-queue 0 --timeout 0.05 > "$WORK/out2" 2> "$WORK/err2" &
+SERVER_PID=$!
+for _ in $(seq 1 300); do grep -q '^listening on' "$WORK/out2" && break; sleep 0.1; done
+URL=$(sed -n 's/^listening on //p' "$WORK/out2")
+AUTH=()
+LONG_REQ='{"model": "default", "prompt": "Once upon a time", "max_tokens": 240, "ignore_eos": true, "temperature": 0}'
+LONGER_REQ='{"model": "default", "prompt": "Once upon a time", "max_tokens": 240, "ignore_eos": true, "temperature": 0, "n": 16}'
+post /v1/completions "$LONG_REQ"
+check "timeout: 408" status_is 408
+check "timeout: code" body_has '.error.code == "timeout"'
+curl -sN "$URL/v1/completions" -d "${LONG_REQ%\}}, \"stream\": true}" > "$WORK/tstream"
+check "timeout mid-stream: finish_reason cancelled, then [DONE]" bash -c \
+  "grep -q '\"finish_reason\":\"cancelled\"' '$WORK/tstream' && [ \"\$(tail -n 2 '$WORK/tstream' | head -1)\" = 'data: [DONE]' ]"
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID"; SERVER_PID=
+
+"$TANDEM" serve -m "$MODEL" --port 0 -t 1 --parallel 1 --max-queue 0 > "$WORK/out3" 2> "$WORK/err3" &
+SERVER_PID=$!
+for _ in $(seq 1 300); do grep -q '^listening on' "$WORK/out3" && break; sleep 0.1; done
+URL=$(sed -n 's/^listening on //p' "$WORK/out3")
+# A client that goes away mid-stream (curl gives up after 0.3 s) is cancelled
+# at its next tokens: the slot is free long before 16 x 240 tokens are decoded.
+curl -sN --max-time 0.3 "$URL/v1/completions" -d "${LONGER_REQ%\}}, \"stream\": true}" > /dev/null
+freed=no
+for _ in $(seq 1 20); do
+  [ "$(curl -s "$URL/health" | jq .active)" = 0 ] && { freed=yes; break; }
+  sleep 0.05
+done
+check "disconnect mid-stream: the request is cancelled within 1 s" [ "$freed" = yes ]
+# The queue is full while a request decodes: 429 with Retry-After.
+curl -s -o /dev/null "$URL/v1/completions" -d "$LONGER_REQ" &
+HOLDER=$!
+for _ in $(seq 1 50); do [ "$(curl -s "$URL/health" | jq .active)" = 1 ] && break; sleep 0.02; done
+curl -s -D "$WORK/headers" -o "$WORK/body" -w '%{http_code}' "$URL/v1/completions" -d "$LONG_REQ" > "$WORK/status"
+check "full queue: 429" status_is 429
+check "full queue: Retry-After" grep -qi '^retry-after: 1' "$WORK/headers"
+kill "$HOLDER" 2> /dev/null; wait "$HOLDER"
+# Keep-alive: a second request on the connection of a finished stream.
+curl -sv -N "$URL/v1/completions" -d '{"model": "default", "prompt": "Hi", "max_tokens": 4, "stream": true}' \
+  --next "$URL/health" > "$WORK/ka" 2> "$WORK/ka.err"
+check "keep-alive: the connection is reused after a stream" grep -q 'Re-using existing connection' "$WORK/ka.err"
+check "keep-alive: the second answer arrives" grep -q '"status":"ok"' "$WORK/ka"
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID"; rc=$?; SERVER_PID=
+check "second server: SIGTERM exit 0" [ "$rc" = 0 ]
+
 [ "$failures" = 0 ] || { echo "$failures check(s) failed"; cat "$WORK/err"; exit 1; }
 echo "all checks passed"

@@ -17,6 +17,8 @@ PACKAGES=(
   libcpp-httplib-dev libssl-dev  # remote OpenAI-compatible models and `tandem serve` (HTTP, HTTPS)
   libyaml-cpp-dev        # model configuration files (configs/*.yaml)
   libsqlite3-dev         # eval records (RUN_DIR/records.sqlite)
+  curl jq                # tests/server/serve_curl_test.sh: tandem serve driven by a second, non-official client
+  nodejs npm             # tests/server/npm: the official openai npm client against tandem serve (npm ci from the lockfile)
 )
 
 missing=()

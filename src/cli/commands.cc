@@ -7,6 +7,7 @@ void add_all_commands(CLI::App& app) {
   add_tokenize_command(app);
   add_generate_command(app);
   add_run_command(app);
+  add_serve_command(app);
   add_bench_command(app);
   add_perplexity_command(app);
   add_quantize_command(app);

@@ -300,7 +300,7 @@ CompletionCall parse_completions(const json& body, const Defaults& d, const Limi
   common(body, d, q, c, limits);
   c.echo = boolean(body, "echo", false);
   q.max_tokens = max_tokens(body, "max_tokens", d.max_tokens_completions, /*allow_zero=*/true, limits);
-  if (q.max_tokens == 0 && !c.echo) throw bad_field("max_tokens", "0 generates nothing: allowed only with echo");
+  // max_tokens 0: no token (an empty completion, finish_reason "length"); with echo, the prompt alone.
   if (const json* lp = field(body, "logprobs")) {
     if (!lp->is_number_integer()) throw bad_field("logprobs", "must be an integer (the alternatives per token, 0 to 20)");
     c.logprobs = true;

@@ -179,7 +179,7 @@ TEST(OpenAIRequest, CompletionsRejections) {
   const std::vector<std::pair<json, std::string>> cases = {
       {{{"model", "m"}}, "prompt"},
       {{{"model", "m"}, {"prompt", {1, 2}}}, "prompt"},
-      {{{"model", "m"}, {"prompt", "x"}, {"max_tokens", 0}}, "max_tokens"},
+      {{{"model", "m"}, {"prompt", "x"}, {"max_tokens", -1}}, "max_tokens"},
       {{{"model", "m"}, {"prompt", "x"}, {"suffix", "y"}}, "suffix"},
       {{{"model", "m"}, {"prompt", "x"}, {"best_of", 3}}, "best_of"},
       {{{"model", "m"}, {"prompt", "x"}, {"logprobs", true}}, "logprobs"},

@@ -17,14 +17,21 @@ PACKAGES=(
   libcpp-httplib-dev libssl-dev  # remote OpenAI-compatible models and `tandem serve` (HTTP, HTTPS)
   libyaml-cpp-dev        # model configuration files (configs/*.yaml)
   libsqlite3-dev         # eval records (RUN_DIR/records.sqlite)
+  curl jq                # tests/server/serve_curl_test.sh: tandem serve driven by a second, non-official client
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# tests/server/npm: the official openai npm client against tandem serve (npm ci from the lockfile).
+# Debian's nodejs and npm only where no node/npm is on PATH: NodeSource's nodejs (on the project's
+# machines) bundles npm and conflicts with Debian's npm package, so asking apt for it there fails.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "setup: all ${#PACKAGES[@]} packages are installed"
+  echo "setup: all ${#PACKAGES[@]} packages (and node, npm) are installed"
   exit 0
 fi
 SUDO=""

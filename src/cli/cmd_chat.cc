@@ -158,7 +158,7 @@ void add_chat_command(CLI::App& app) {
       ->excludes(p);
   cmd->add_flag("--print-prompt", o->print_prompt, "Print the rendered prompt instead of answering");
   cmd->add_option("-n,--n-predict", o->n_predict, "Most tokens per reply (-1: until end of turn or full context)")
-      ->check(int_range_or(-1, 1, kMaxContext));  // not 0: decoding emits a first token before it checks n_predict
+      ->check(int_range_or(-1, 1, kMaxContext));  // not 0: a turn without a reply
   cmd->add_option("-c,--ctx-size", o->n_ctx, "Context size in tokens (default: the model's, at most 4096)")
       ->check(int_range(0, kMaxContext));
   add_sampling_options(cmd, o->sampling, o->seed_set);

@@ -124,7 +124,7 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("-f,--file", o->prompt_file, "Read the prompt from a file")->excludes(p);
   cmd->add_option("-n,--n-predict", s.text.n_predict, "Tokens to generate (-1: until end of text or full context)")
       ->capture_default_str()
-      ->check(int_range_or(-1, 1, kMaxContext));  // not 0: decoding emits a first token before it checks n_predict
+      ->check(int_range_or(-1, 1, kMaxContext));  // not 0: it would print the prompt alone
   cmd->add_option("-c,--ctx-size", s.n_ctx, "Context size in tokens (default: what the request needs)")
       ->check(int_range(0, kMaxContext));
   cmd->add_option("-t,--threads", o->threads, "Threads (default: all cores)")->check(int_range(0, kMaxThreads));

@@ -20,6 +20,12 @@ void add_chat_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 // run: any model of a config (or a GGUF) through the Model interface
 void add_run_command(CLI::App& app);
+// eval: tasks over models with records and results.json (the eval harness)
+void add_eval_harness_command(CLI::App& app);
+// report: markdown table and Pareto plots of eval runs
+void add_report_command(CLI::App& app);
+// serve: an OpenAI-compatible HTTP server over models
+void add_serve_command(CLI::App& app);
 
 // Every command above, in `tandem --help` order: the whole command line that
 // main() parses (and that tests walk to find every option).

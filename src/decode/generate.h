@@ -19,7 +19,7 @@ namespace tandem::decode {
 using TextCallback = std::function<bool(std::string_view)>;
 
 struct TextOptions {
-  int n_predict = 128;             // < 0: until the context is full
+  int n_predict = 128;             // < 0: until the context is full; 0: no token (run_strategy)
   std::vector<std::string> stop;   // stop strings (not part of the output)
   bool ignore_eos = false;
   int logprobs = -1;               // >= 0: record per-token logprobs with this many alternatives

@@ -266,6 +266,10 @@ StrategyResult run_strategy(const Transformer& model, const Prompt& prompt, cons
   r.strategy = o.strategy;
   r.n_ctx = n_ctx;
   r.prompt_tokens = n_prompt;
+  if (o.text.n_predict == 0) {  // nothing asked for: no token is decoded (every strategy samples one before it counts)
+    r.output.finish_reason = "length";
+    return r;
+  }
   const auto t0 = std::chrono::steady_clock::now();
   info->run(StrategyCall{model, prompt, o, n_ctx, on_text}, r);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -1,7 +1,8 @@
 // The Model interface's contract (api/model.h), one parametrized suite run
 // over every Model type: local GGUF models with each kind of strategy, a
 // remote model (a local model served on 127.0.0.1 and reached over the
-// OpenAI API), and cascades. Each case names the independent reference its
+// OpenAI API: by a minimal in-test endpoint, and by a real `tandem serve`
+// child process), and cascades. Each case names the independent reference its
 // greedy answer must equal: a plain greedy loop over Transformer::forward
 // written here (argmax of the logits, or of the contrastive score for the
 // contrastive case), not decode's code.
@@ -17,6 +18,7 @@
 
 #include "api/model.h"
 #include "api/openai_test_server.h"
+#include "api/serve_process.h"
 #include "compose/cascade.h"
 #include "compose/signals.h"
 #include "local/local_model.h"
@@ -146,6 +148,25 @@ ModelPtr remote_base() {
   return std::make_shared<remote::RemoteModel>(o);
 }
 
+// base served by a real `tandem serve -m models/tandem-base.gguf` child
+// process (started once for the test program) and reached through the OpenAI
+// completions API, logprobs and scoring (echo + logprobs) included. A static
+// object: its destructor stops the server when the test program exits.
+ModelPtr served_base() {
+  static testing::ServeProcess serve(testing::tandem_binary(),
+                                     {"-m", testing::source_path("models/tandem-base.gguf"), "-t", "1", "--parallel", "4"});
+  const testing::ServeProcess* process = &serve;
+  remote::RemoteOptions o;
+  o.name = "served-base";
+  o.base_url = process->url() + "/v1";
+  o.model = "default";
+  o.api = "completions";
+  o.context = 256;
+  o.max_retries = 0;
+  o.price = kPrice;
+  return std::make_shared<remote::RemoteModel>(o);
+}
+
 ModelPtr cascade(double threshold) {
   compose::CascadeOptions o;
   o.name = "tiny-then-base";
@@ -164,6 +185,7 @@ const ContractCase kCases[] = {
     {.label = "LocalContrastive", .make = contrastive, .amateur = "models/tandem-tiny.gguf", .helpers = {"tiny"}},
     {.label = "LocalBestOfN", .make = best_of_one, .streams_live = false},
     {.label = "Remote", .make = remote_base},
+    {.label = "RemoteTandemServe", .make = served_base},
     {.label = "CascadeStaysOnStage1", .make = [] { return cascade(-kInf); }, .reference = "models/tandem-tiny.gguf",
      .streams_live = false, .error_names = "tiny"},
     {.label = "CascadeReachesLastStage", .make = [] { return cascade(kInf); }, .error_names = "tiny"},
@@ -281,7 +303,8 @@ TEST_P(ModelContract, ScoreEqualsABruteForceSumOfLogSoftmax) {
     EXPECT_THROW(m->score("Lily", " and Tom"), Error);
     return;
   }
-  const Transformer& ref = *weights(GetParam().reference);
+  const auto held = weights(GetParam().reference);  // load_shared keeps no model alive by itself
+  const Transformer& ref = *held;
   const std::string prompt = "Lily and Tom went to the park.", cont = " They played with a ball.";
   const std::vector<TokenId> head = ref.tokenizer().encode(prompt, true, true);
   const std::vector<TokenId> full = ref.tokenizer().encode(prompt + cont, true, true);
@@ -307,7 +330,8 @@ TEST_P(ModelContract, EmbeddingIsTheMeanOfTheFinalHiddenStates) {
     EXPECT_THROW(m->embed(texts), Error);
     return;
   }
-  const Transformer& ref = *weights(GetParam().reference);
+  const auto held = weights(GetParam().reference);  // load_shared keeps no model alive by itself
+  const Transformer& ref = *held;
   const auto got = m->embed(texts);
   ASSERT_EQ(got.size(), texts.size());
   const size_t n_embd = static_cast<size_t>(ref.config().n_embd);
@@ -324,6 +348,15 @@ TEST_P(ModelContract, EmbeddingIsTheMeanOfTheFinalHiddenStates) {
       EXPECT_NEAR(got[j][i], mean / static_cast<double>(ids.size()), 1e-4) << j << " " << i;
     }
   }
+}
+
+// max_tokens 0 asks for nothing (scoring clients send it with echo): no token.
+TEST_P(ModelContract, MaxTokensZeroGivesAnEmptyAnswer) {
+  const ModelPtr m = GetParam().make();
+  const Response r = m->complete(greedy(kPrompt, 0));
+  EXPECT_EQ(r.text, "");
+  EXPECT_EQ(r.finish_reason, "length");
+  EXPECT_EQ(r.usage.at(r.answered_by).completion_tokens, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, ModelContract, ::testing::ValuesIn(kCases),

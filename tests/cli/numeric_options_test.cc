@@ -54,7 +54,8 @@ std::vector<std::string> base_args(const std::string& command) {
   const std::string m = std::string(kMissing) + ".gguf";
   if (command == "generate" || command == "chat" || command == "run") return {"-m", m, "-p", "hi"};
   if (command == "perplexity") return {"-m", m, "-f", kMissing};
-  if (command == "bench" || command == "eval-math") return {"-m", m};
+  if (command == "bench" || command == "eval-math" || command == "serve") return {"-m", m};
+  if (command == "eval") return {"--models", m, "--task", std::string(kMissing) + ".yaml", "--out", kMissing};
   if (command == "distill-data") return {"-m", m, "-o", std::string(kMissing) + "/out.jsonl"};
   if (command == "train") return {"-o", std::string(kMissing) + "/out.gguf", "--data", kMissing};
   if (command == "train-tokenizer") return {"--data", kMissing, "-o", std::string(kMissing) + "/out.gguf"};
@@ -172,6 +173,12 @@ std::vector<Case> cases() {
   t.push_back(int_case("run", "--max-tokens", {"0", "-2", kOverCtx, kHugeInt}, {"-1", "1", kMaxCtx}));
   t.push_back(threads("run"));
   add_sampling(t, "run");
+  t.push_back(ranged("serve", "--port", "0", "-1", "65535", "65536"));
+  t.push_back(ranged("serve", "--parallel", "1", "0", "256", "257"));
+  t.push_back(int_case("serve", "--ctx-size", {"-1", kOverCtx, kHugeInt}, {"0", "1", kMaxCtx}));
+  t.push_back(ranged("serve", "--max-queue", "0", "-1", "4096", "4097"));
+  t.push_back(int_case("serve", "--timeout", {"-1", "1000001", "1e40", "nan", "inf"}, {"0", "1000000"}));
+  t.push_back(threads("serve"));
   t.push_back(int_case("chat", "--n-predict", {"0", "-2", kOverCtx, kHugeInt}, {"-1", "1", kMaxCtx}));
   t.push_back(int_case("chat", "--ctx-size", {"-1", kOverCtx, kHugeInt}, {"0", "1", kMaxCtx}));
   t.push_back(threads("chat"));
@@ -194,6 +201,12 @@ std::vector<Case> cases() {
   t.push_back(ranged("eval-math", "--max-tokens", "0", "-1", kMaxCtx, kOverCtx));
   t.push_back(threads("eval-math"));
   t.push_back(lora_scaled("eval-math"));
+
+  t.push_back(ranged("eval", "--limit", "0", "-1", "1000000", "1000001"));
+  t.push_back(ranged("eval", "--offset", "0", "-1", "1000000", "1000001"));
+  t.push_back(seed("eval"));
+  t.push_back(ranged("eval", "--concurrency", "1", "0", "256", "257"));
+  t.push_back(threads("eval"));
 
   // Only small valid counts: a command that parses generates its problems.
   t.push_back(int_case("distill-data", "--synth-math", {"-1", "1000001", kHugeInt}, {"0", "1"}));

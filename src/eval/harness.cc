@@ -1,0 +1,271 @@
+#include "eval/harness.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "eval/hash.h"
+#include "eval/scoring.h"
+#include "eval/subset.h"
+#include "util/error.h"
+
+namespace tandem::eval {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+nlohmann::json usage_json(const std::map<std::string, api::Usage>& usage) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, u] : usage)
+    j[name] = {{"prompt_tokens", u.prompt_tokens}, {"completion_tokens", u.completion_tokens},
+               {"seconds", u.seconds}, {"cost", u.cost}};
+  return j;
+}
+
+nlohmann::json trace_json(const std::vector<api::TraceStep>& trace) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const api::TraceStep& s : trace) {
+    nlohmann::json step = {{"model", s.model}, {"decision", s.decision}};
+    if (!s.signal.empty()) {
+      step["signal"] = s.signal;
+      step["value"] = std::isfinite(s.value) ? nlohmann::json(s.value) : nlohmann::json(std::to_string(s.value));
+      step["threshold"] =
+          std::isfinite(s.threshold) ? nlohmann::json(s.threshold) : nlohmann::json(std::to_string(s.threshold));
+    }
+    j.push_back(std::move(step));
+  }
+  return j;
+}
+
+api::Request greedy_request(std::string prompt, int max_tokens, std::vector<std::string> stop, uint64_t seed) {
+  api::Request q;
+  q.prompt = std::move(prompt);
+  q.sampling.temperature = 0.0f;
+  q.sampling.seed = seed;
+  q.max_tokens = max_tokens;
+  q.stop = std::move(stop);
+  return q;
+}
+
+void fill_response(Record& r, const api::Response& resp) {
+  r.output = resp.text;
+  r.tokens = usage_json(resp.usage);
+  r.cost = resp.cost();
+  r.answered_by = resp.answered_by;
+  r.trace = trace_json(resp.trace);
+}
+
+void run_generate(const PreparedTask& t, const std::string& prompt, const Example& e, const api::Model& m,
+                  const RunOptions& o, Record& r) {
+  const api::Response resp = m.complete(greedy_request(prompt, t.spec.max_gen_toks, t.spec.until, o.seed));
+  fill_response(r, resp);
+  r.extracted = extract_answer(t.spec, resp.text);
+  r.gold = gold_answer(e);
+  r.correct = r.extracted && answers_equal(*r.extracted, r.gold) ? 1 : 0;
+  r.metrics = {{"exact_match", *r.correct}};
+}
+
+// score() reports no usage: the record counts the scored tokens and the wall
+// time, priced per second by options.price.
+void scored_usage(Record& r, const api::Model& m, int64_t tokens, double seconds, const RunOptions& o) {
+  api::Usage u;
+  u.seconds = seconds;
+  u.cost = o.price.cost(u);
+  r.tokens = {{m.name(), {{"prompt_tokens", 0}, {"completion_tokens", 0}, {"scored_tokens", tokens},
+                          {"seconds", seconds}, {"cost", u.cost}}}};
+  r.cost = u.cost;
+  r.answered_by = m.name();
+  r.trace = nlohmann::json::array({{{"model", m.name()}, {"decision", "score"}}});
+}
+
+void run_choice(const PreparedTask& t, const std::string& prompt, const Example& e, const api::Model& m,
+                const RunOptions& o, Record& r) {
+  r.gold = std::string(1, static_cast<char>('A' + e.gold));
+  if (!m.capabilities().scoring) {
+    const std::string p = prompt.substr(0, prompt.size() - e.text.size()) + letter_prompt(e);
+    const api::Response resp = m.complete(greedy_request(p, 8, {"\n"}, o.seed));
+    fill_response(r, resp);
+    const std::optional<int> letter = extract_letter(resp.text, static_cast<int>(e.choices.size()));
+    if (letter) r.extracted = std::string(1, static_cast<char>('A' + *letter));
+    r.correct = letter && *letter == e.gold ? 1 : 0;
+    r.metrics = {{"acc", *r.correct}, {"acc_norm", *r.correct}};
+    r.note = "letter fallback: the model cannot score";
+    return;
+  }
+  const Clock::time_point start = Clock::now();
+  std::vector<double> lls;
+  int64_t tokens = 0;
+  for (const std::string& c : e.choices) {
+    const api::Score s = m.score(prompt, t.spec.target_delimiter + c);
+    lls.push_back(s.sum_logprob);
+    tokens += static_cast<int64_t>(s.token_logprobs.size());
+  }
+  scored_usage(r, m, tokens, seconds_since(start), o);
+  const ChoicePick pick = pick_choice(lls, e.choices);
+  r.output = e.choices[static_cast<size_t>(pick.acc)];
+  r.extracted = std::string(1, static_cast<char>('A' + pick.acc));
+  r.correct = pick.acc == e.gold ? 1 : 0;
+  r.metrics = {{"acc", *r.correct}, {"acc_norm", pick.acc_norm == e.gold ? 1 : 0}, {"loglikelihoods", lls}};
+}
+
+int64_t count_words(const std::string& text) {
+  int64_t n = 0;
+  bool in_word = false;
+  for (const char c : text) {
+    const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+    if (!space && !in_word) ++n;
+    in_word = !space;
+  }
+  return n;
+}
+
+void run_rolling(const std::string& prompt, const api::Model& m, const RunOptions& o, Record& r) {
+  const Clock::time_point start = Clock::now();
+  double ll = 0.0;
+  int64_t tokens = 0;
+  for (const std::string& w : rolling_windows(prompt, m.capabilities().context)) {
+    const api::Score s = m.score("", w);
+    ll += s.sum_logprob;
+    tokens += static_cast<int64_t>(s.token_logprobs.size());
+  }
+  scored_usage(r, m, tokens, seconds_since(start), o);
+  r.metrics = {{"loglikelihood", ll}, {"tokens", tokens}, {"bytes", static_cast<int64_t>(prompt.size())},
+               {"words", count_words(prompt)}};
+}
+
+}  // namespace
+
+std::string hash_hex(const std::string& text) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a64(text)));
+  return buf;
+}
+
+std::vector<std::string> rolling_windows(const std::string& text, int64_t context) {
+  if (context <= 1 || static_cast<int64_t>(text.size()) <= context - 1) return {text};
+  const size_t most = static_cast<size_t>(context - 1);
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = std::min(text.size(), pos + most);
+    if (end < text.size()) {
+      // Cut after the last whitespace in the window, else (one long word) at a
+      // UTF-8 character boundary.
+      size_t cut = text.find_last_of(" \n\t", end - 1);
+      if (cut != std::string::npos && cut >= pos) end = cut + 1;
+      else
+        while (end > pos + 1 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    }
+    out.push_back(text.substr(pos, end - pos));
+    pos = end;
+  }
+  return out;
+}
+
+PreparedTask prepare_task(const TaskSpec& spec, const SelectOptions& select) {
+  PreparedTask t;
+  t.spec = spec;
+  std::vector<Example> all = load_examples(spec);
+  t.n_dataset = static_cast<int64_t>(all.size());
+  if (spec.num_fewshot > 0) t.fewshot = load_examples(spec, *spec.fewshot);
+  if (select.tiny) {
+    std::vector<std::string> ids;
+    std::vector<int64_t> strata;
+    for (const Example& e : all) {
+      ids.push_back(e.id);
+      strata.push_back(e.gold);
+    }
+    std::vector<Example> kept;
+    for (const size_t i : stratified_subset(ids, strata, kTinySubsetSize)) kept.push_back(std::move(all[i]));
+    all = std::move(kept);
+  }
+  const size_t begin = std::min(all.size(), static_cast<size_t>(std::max<int64_t>(0, select.offset)));
+  size_t end = all.size();
+  if (select.limit >= 0) end = std::min(end, begin + static_cast<size_t>(select.limit));
+  t.examples.assign(std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(begin)),
+                    std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(end)));
+  return t;
+}
+
+Record evaluate_example(const PreparedTask& t, const Example& e, const api::Model& m, const RunOptions& o) {
+  Record r;
+  r.task = t.spec.name;
+  r.model = m.name();
+  r.example_id = e.id;
+  r.example_index = e.index;
+  const std::string prompt = build_prompt(t.spec, e, t.fewshot, o.seed);
+  r.prompt_hash = hash_hex(prompt);
+  const Clock::time_point start = Clock::now();
+  switch (t.spec.output_type) {
+    case OutputType::kGenerateUntil: run_generate(t, prompt, e, m, o, r); break;
+    case OutputType::kMultipleChoice: run_choice(t, prompt, e, m, o, r); break;
+    case OutputType::kLoglikelihoodRolling: run_rolling(prompt, m, o, r); break;
+  }
+  r.latency_ms = seconds_since(start) * 1000.0;
+  return r;
+}
+
+RunSummary run_task(const PreparedTask& t, const api::Model& m, RecordStore& store, const RunOptions& o,
+                    const ProgressFn& progress) {
+  RunSummary summary;
+  summary.letter_fallback = t.spec.output_type == OutputType::kMultipleChoice && !m.capabilities().scoring;
+  std::mutex mu;
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::exception_ptr fatal;
+  const Clock::time_point start = Clock::now();
+  auto report = [&] {  // under mu
+    if (progress)
+      progress({&t.spec.name, &m.name(), summary.evaluated, summary.skipped, summary.failed, t.examples.size(),
+                seconds_since(start)});
+  };
+  auto worker = [&] {
+    for (size_t i; !stop && (i = next++) < t.examples.size();) {
+      const Example& e = t.examples[i];
+      try {
+        if (const std::optional<Record> old = store.find(t.spec.name, m.name(), e.id)) {
+          if (old->prompt_hash != hash_hex(build_prompt(t.spec, e, t.fewshot, o.seed)))
+            throw Error("the records of " + t.spec.name + "/" + m.name() + " example " + e.id +
+                        " were made with another prompt (the task, its data or --seed changed): use another --out");
+          std::lock_guard lock(mu);
+          ++summary.skipped;
+          report();
+          continue;
+        }
+        std::optional<Record> r;
+        try {
+          r = evaluate_example(t, e, m, o);
+        } catch (const Error& err) {
+          std::lock_guard lock(mu);
+          if (summary.failed++ == 0) summary.first_error = "example " + e.id + ": " + err.what();
+          report();
+          continue;
+        }
+        store.put(*r);
+        std::lock_guard lock(mu);
+        ++summary.evaluated;
+        report();
+      } catch (...) {
+        std::lock_guard lock(mu);
+        if (!fatal) fatal = std::current_exception();
+        stop = true;
+      }
+    }
+  };
+  const int n_threads = std::max(1, std::min<int>(o.concurrency, static_cast<int>(t.examples.size())));
+  std::vector<std::thread> threads;
+  for (int k = 1; k < n_threads; ++k) threads.emplace_back(worker);
+  worker();
+  for (std::thread& th : threads) th.join();
+  if (fatal) std::rethrow_exception(fatal);
+  return summary;
+}
+
+}  // namespace tandem::eval

@@ -1,0 +1,94 @@
+// The eval harness's core: one task's examples through one Model (api/model.h:
+// a local GGUF with any strategy, a remote endpoint, a composition), every
+// example's result written to the RecordStore as it finishes.
+//
+// Per output type (eval/task.h):
+// - generate_until: greedy complete() of the prompt (max_gen_toks, until),
+//   the answer extracted by the task's filter and compared with the gold one.
+// - multiple_choice: score() of target_delimiter + each choice after the
+//   prompt; acc and acc_norm (eval/scoring.h). A model whose capabilities()
+//   cannot score is asked for a letter instead (letter_prompt; acc_norm = acc)
+//   and its records say so in `note`.
+// - loglikelihood_rolling: score() of the text after the model's BOS, in
+//   disjoint windows of at most context - 1 bytes (cut at whitespace) when the
+//   model states a context: lm-eval's rolling windows without overlap, with
+//   bytes bounding tokens (a token covers at least one byte).
+//
+// Resumable: an example already in the store for (task, model) is skipped;
+// one whose stored prompt hash differs from this run's prompt is an error (the
+// task or its few-shot seed changed: use another RUN_DIR).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "api/model.h"
+#include "eval/records.h"
+#include "eval/task.h"
+
+namespace tandem::eval {
+
+struct SelectOptions {
+  int64_t offset = 0;   // examples skipped first
+  int64_t limit = -1;   // at most this many (< 0: all)
+  bool tiny = false;    // the stratified 100-example subset (eval/subset.h), before offset/limit
+};
+
+// A task ready to run: its examples (the selection), the few-shot pool.
+struct PreparedTask {
+  TaskSpec spec;
+  std::vector<Example> examples;  // selected, in dataset order
+  std::vector<Example> fewshot;
+  int64_t n_dataset = 0;          // rows in the dataset
+};
+
+// Loads the task's dataset (and few-shot split when num_fewshot > 0) and
+// selects the examples. Throws tandem::Error (missing file, bad row, ...).
+PreparedTask prepare_task(const TaskSpec& spec, const SelectOptions& select);
+
+struct RunOptions {
+  uint64_t seed = 1234;  // few-shot draws and the requests' sampling seed (lm-eval's default seed)
+  int concurrency = 1;   // threads calling the model at once (>= 1)
+  api::Price price;      // costs score() calls, which report no usage of their own (per second)
+};
+
+struct Progress {
+  const std::string* task = nullptr;
+  const std::string* model = nullptr;
+  size_t done = 0;        // finished in this run
+  size_t skipped = 0;     // already in the store
+  size_t failed = 0;
+  size_t total = 0;       // selected examples
+  double seconds = 0.0;   // since the start of this (task, model)
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
+struct RunSummary {
+  size_t evaluated = 0;
+  size_t skipped = 0;
+  size_t failed = 0;
+  std::string first_error;  // of the failed examples (they are not stored: a rerun retries them)
+  bool letter_fallback = false;
+};
+
+// Runs every selected example not yet in `store` through `model` with
+// options.concurrency threads. An example whose model call throws is counted
+// as failed (not stored) and the run goes on; an error of the store, or a
+// prompt hash mismatch, stops the run and is rethrown.
+RunSummary run_task(const PreparedTask& task, const api::Model& model, RecordStore& store, const RunOptions& options,
+                    const ProgressFn& progress = {});
+
+// One example (for tests): what run_task stores for it.
+Record evaluate_example(const PreparedTask& task, const Example& example, const api::Model& model,
+                        const RunOptions& options);
+
+// The hex FNV-1a-64 of a text.
+std::string hash_hex(const std::string& text);
+
+// The windows loglikelihood_rolling scores `text` in (see above); one window
+// when context <= 1.
+std::vector<std::string> rolling_windows(const std::string& text, int64_t context);
+
+}  // namespace tandem::eval

@@ -1,0 +1,170 @@
+#include "eval/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace tandem::eval {
+namespace {
+
+std::string fmt(const char* f, double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, x);
+  return buf;
+}
+
+std::string escape_xml(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '<') out += "&lt;";
+    else if (c == '>') out += "&gt;";
+    else if (c == '&') out += "&amp;";
+    else if (c == '"') out += "&quot;";
+    else out += c;
+  }
+  return out;
+}
+
+double accuracy(const Summary& s) { return s.metrics.at(s.primary).value; }
+
+// Round axis ticks: 1, 2 or 5 times a power of ten, about 5 of them.
+double tick_step(double range) {
+  const double raw = range / 5.0, p = std::pow(10.0, std::floor(std::log10(raw)));
+  for (const double m : {1.0, 2.0, 5.0})
+    if (raw <= m * p) return m * p;
+  return 10.0 * p;
+}
+
+const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+
+}  // namespace
+
+CostAxis cost_axis(const std::vector<Summary>& ss) {
+  for (const Summary& s : ss)
+    if (s.total.cost > 0.0) return CostAxis::kMoney;
+  return CostAxis::kSeconds;
+}
+
+double cost_per_example(const Summary& s, CostAxis axis) {
+  const double n = static_cast<double>(std::max<size_t>(1, s.n));
+  return (axis == CostAxis::kMoney ? s.total.cost : s.total.seconds) / n;
+}
+
+std::vector<size_t> pareto_front(const std::vector<double>& cost, const std::vector<double>& acc) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < cost.size(); ++i) {
+    bool dominated = false;
+    for (size_t j = 0; j < cost.size() && !dominated; ++j)
+      dominated = j != i && cost[j] <= cost[i] && acc[j] >= acc[i] && (cost[j] < cost[i] || acc[j] > acc[i]);
+    if (!dominated) out.push_back(i);
+  }
+  std::sort(out.begin(), out.end(), [&](size_t a, size_t b) { return cost[a] != cost[b] ? cost[a] < cost[b] : a < b; });
+  return out;
+}
+
+std::string report_markdown(const std::vector<Summary>& ss, const std::vector<std::string>& plots) {
+  std::string md = "# tandem eval report\n\n";
+  md += "| model | task | n | metric | value | 95% CI (Wilson) | cost (money) | cost / example | tokens in + out "
+        "(+ scored) | model seconds | mean latency (ms) |\n";
+  md += "|---|---|---:|---|---:|---|---:|---:|---:|---:|---:|\n";
+  for (const Summary& s : ss) {
+    const MetricValue& v = s.metrics.at(s.primary);
+    std::string ci = "—", value;
+    if (s.primary == "perplexity") {
+      value = fmt("%.3f", v.value);
+    } else {
+      const auto [lo, hi] = wilson_interval(s.correct, static_cast<int64_t>(s.n));
+      value = fmt("%.1f%%", 100.0 * v.value);
+      ci = fmt("[%.1f", 100.0 * lo) + fmt(", %.1f]%%", 100.0 * hi);
+    }
+    std::string tokens = std::to_string(s.total.prompt_tokens) + " + " + std::to_string(s.total.completion_tokens);
+    if (s.total.scored_tokens > 0) tokens += " (+ " + std::to_string(s.total.scored_tokens) + ")";
+    md += "| " + s.model + " | " + s.task + " | " + std::to_string(s.n) + " | " + s.primary + " | " + value + " | " +
+          ci + " | " + fmt("%.6g", s.total.cost) + " | " + fmt("%.3g", s.total.cost / static_cast<double>(s.n)) +
+          " | " + tokens + " | " + fmt("%.1f", s.total.seconds) + " | " + fmt("%.0f", s.latency_ms_mean) + " |\n";
+  }
+  md += "\nCosts: **money** is in the currency of the config's price table (local models are priced per second of "
+        "their measured wall time, remote ones per token; models given as GGUF paths have no price, so 0); "
+        "**tokens** are prompt + completion tokens of every underlying model (a cascade counts each stage it "
+        "called; scored = tokens evaluated by log-likelihood scoring); **model seconds** is the models' summed wall "
+        "time. Accuracy intervals are 95% Wilson score intervals.\n";
+  for (const Summary& s : ss)
+    if (s.letter_fallback > 0)
+      md += "\nNote: " + s.model + " on " + s.task + ": " + std::to_string(s.letter_fallback) +
+            " examples answered by a generated letter (the model cannot score choices).\n";
+  if (!plots.empty()) md += "\n## Accuracy against cost\n\n";
+  for (const std::string& p : plots) md += "![" + p + "](" + p + ")\n\n";
+  return md;
+}
+
+std::string pareto_svg(const std::vector<Summary>& ss) {
+  const CostAxis axis = cost_axis(ss);
+  std::vector<double> cost, acc;
+  for (const Summary& s : ss) {
+    cost.push_back(cost_per_example(s, axis));
+    acc.push_back(100.0 * accuracy(s));
+  }
+  const double W = 760, H = 500, left = 80, right = 240, top = 50, bottom = 70;
+  const double pw = W - left - right, ph = H - top - bottom;
+  double xmax = *std::max_element(cost.begin(), cost.end());
+  if (xmax <= 0) xmax = 1;
+  const double xstep = tick_step(xmax);
+  xmax = std::ceil(xmax * 1.08 / xstep) * xstep;
+  auto X = [&](double c) { return left + pw * c / xmax; };
+  auto Y = [&](double a) { return top + ph * (1.0 - a / 100.0); };
+  const std::string metric = ss.front().primary;
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt("%.0f", W) + "\" height=\"" +
+                    fmt("%.0f", H) + "\" font-family=\"sans-serif\" font-size=\"13\">\n";
+  svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  svg += "<text x=\"" + fmt("%.0f", left + pw / 2) + "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">" +
+         escape_xml(ss.front().task) + ": accuracy against cost (n = " + std::to_string(ss.front().n) + ")</text>\n";
+  for (double a = 0; a <= 100.0001; a += 20) {  // y grid and ticks
+    svg += "<line x1=\"" + fmt("%.1f", left) + "\" x2=\"" + fmt("%.1f", left + pw) + "\" y1=\"" + fmt("%.1f", Y(a)) +
+           "\" y2=\"" + fmt("%.1f", Y(a)) + "\" stroke=\"#ddd\"/>\n";
+    svg += "<text x=\"" + fmt("%.0f", left - 8) + "\" y=\"" + fmt("%.1f", Y(a) + 4) + "\" text-anchor=\"end\">" +
+           fmt("%.0f", a) + "</text>\n";
+  }
+  for (double c = 0; c <= xmax * 1.0001; c += xstep) {  // x grid and ticks
+    svg += "<line x1=\"" + fmt("%.1f", X(c)) + "\" x2=\"" + fmt("%.1f", X(c)) + "\" y1=\"" + fmt("%.1f", top) +
+           "\" y2=\"" + fmt("%.1f", top + ph) + "\" stroke=\"#eee\"/>\n";
+    svg += "<text x=\"" + fmt("%.1f", X(c)) + "\" y=\"" + fmt("%.1f", top + ph + 18) + "\" text-anchor=\"middle\">" +
+           fmt("%.3g", c) + "</text>\n";
+  }
+  svg += "<rect x=\"" + fmt("%.0f", left) + "\" y=\"" + fmt("%.0f", top) + "\" width=\"" + fmt("%.0f", pw) +
+         "\" height=\"" + fmt("%.0f", ph) + "\" fill=\"none\" stroke=\"black\"/>\n";
+  const std::string xlabel = axis == CostAxis::kMoney
+                                 ? "cost per example (money, at the config's prices)"
+                                 : "model wall time per example (seconds; no prices set)";
+  svg += "<text x=\"" + fmt("%.0f", left + pw / 2) + "\" y=\"" + fmt("%.0f", H - 22) + "\" text-anchor=\"middle\">" +
+         xlabel + "</text>\n";
+  svg += "<text transform=\"translate(24," + fmt("%.0f", top + ph / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
+         "accuracy (" + metric + ", %)</text>\n";
+  const std::vector<size_t> front = pareto_front(cost, acc);
+  std::string path;
+  for (size_t k = 0; k < front.size(); ++k) {  // a staircase: accuracy holds until the next frontier point
+    const size_t i = front[k];
+    if (k > 0) path += " L" + fmt("%.1f", X(cost[i])) + "," + fmt("%.1f", Y(acc[front[k - 1]]));
+    path += (k == 0 ? "M" : " L") + fmt("%.1f", X(cost[i])) + "," + fmt("%.1f", Y(acc[i]));
+  }
+  svg += "<path d=\"" + path + "\" fill=\"none\" stroke=\"#555\" stroke-width=\"1.5\" stroke-dasharray=\"6,4\"/>\n";
+  for (size_t i = 0; i < ss.size(); ++i) {
+    const char* color = kColors[i % (sizeof kColors / sizeof kColors[0])];
+    const bool on_front = std::find(front.begin(), front.end(), i) != front.end();
+    svg += "<circle cx=\"" + fmt("%.1f", X(cost[i])) + "\" cy=\"" + fmt("%.1f", Y(acc[i])) + "\" r=\"6\" fill=\"" +
+           color + "\" stroke=\"black\" stroke-width=\"" + (on_front ? "2" : "0.5") + "\"/>\n";
+    svg += "<text x=\"" + fmt("%.1f", X(cost[i]) + 9) + "\" y=\"" + fmt("%.1f", Y(acc[i]) - 8) + "\">" +
+           escape_xml(ss[i].model) + "</text>\n";
+    const double ly = top + 20 + 22.0 * static_cast<double>(i);
+    svg += "<circle cx=\"" + fmt("%.0f", W - right + 24) + "\" cy=\"" + fmt("%.1f", ly - 4) + "\" r=\"6\" fill=\"" +
+           color + "\"/>\n";
+    svg += "<text x=\"" + fmt("%.0f", W - right + 36) + "\" y=\"" + fmt("%.1f", ly) + "\">" + escape_xml(ss[i].model) +
+           fmt(" (%.0f%%)", acc[i]) + "</text>\n";
+  }
+  const double fy = top + 20 + 22.0 * static_cast<double>(ss.size()) + 8;
+  svg += "<line x1=\"" + fmt("%.0f", W - right + 14) + "\" x2=\"" + fmt("%.0f", W - right + 34) + "\" y1=\"" +
+         fmt("%.1f", fy - 4) + "\" y2=\"" + fmt("%.1f", fy - 4) + "\" stroke=\"#555\" stroke-dasharray=\"6,4\"/>\n";
+  svg += "<text x=\"" + fmt("%.0f", W - right + 40) + "\" y=\"" + fmt("%.1f", fy) + "\">Pareto frontier</text>\n";
+  return svg + "</svg>\n";
+}
+
+}  // namespace tandem::eval

@@ -35,8 +35,10 @@ namespace tandem::compose {
 // The regularized incomplete beta function I_x(a, b), a > 0, b > 0, x in
 // [0, 1], by its continued fraction (modified Lentz), evaluated at 1 - x with
 // I_x(a,b) = 1 - I_{1-x}(b,a) when x > (a+1)/(a+b+2), where it converges
-// fast. Relative error about 1e-13 for a, b up to ~1e4 (lgamma's rounding
-// grows with a + b). Throws tandem::Error for arguments outside the domain.
+// fast. Relative error, measured through binomial_cdf against long-double
+// summation: ~1e-13 at a + b ~ 100, ~2e-12 at 1e3, ~3e-11 at 1e4 (the rounding
+// of lgamma and of the exponent grows with a + b). Throws tandem::Error for
+// arguments outside the domain (non-finite a or b included).
 double regularized_incomplete_beta(double a, double b, double x);
 
 // P[X <= k] for X ~ Binomial(n, p), n >= 0, p in [0, 1]: 0 when k < 0, 1 when

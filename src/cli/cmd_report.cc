@@ -25,6 +25,7 @@ namespace fs = std::filesystem;
 struct ReportArgs {
   std::vector<std::string> runs;
   std::string out;
+  std::string cost;  // empty: per task, money when priced, else FLOPs when known, else seconds
 };
 
 void write_file(const fs::path& path, const std::string& text) {
@@ -62,7 +63,8 @@ void run_report(const ReportArgs& a) {
     for (char& c : safe)
       if (c == '/' || c == '\\' || c == ' ') c = '_';
     const std::string name = out.stem().string() + "-" + safe + ".svg";
-    write_file(out.parent_path() / name, eval::pareto_svg(ss));
+    const eval::CostAxis axis = a.cost.empty() ? eval::cost_axis(ss) : eval::parse_cost_axis(a.cost);
+    write_file(out.parent_path() / name, eval::pareto_svg(ss, axis));
     plots.push_back(name);
   }
   write_file(out, eval::report_markdown(all, plots));
@@ -78,6 +80,8 @@ void add_report_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("report", "Markdown table and accuracy-vs-cost plots of tandem eval runs");
   cmd->add_option("runs", a->runs, "Run directories of tandem eval")->required();
   cmd->add_option("--out", a->out, "The markdown file (default: RUN_DIR/report.md); plots go beside it");
+  cmd->add_option("--cost", a->cost, "The plots' x axis: money, seconds or flops (default: money when priced, else flops)")
+      ->check(CLI::IsMember({"money", "seconds", "flops"}));
   cmd->callback([a] { run_report(*a); });
 }
 

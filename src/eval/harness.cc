@@ -140,7 +140,23 @@ void run_rolling(const std::string& prompt, const api::Model& m, const RunOption
                {"words", count_words(prompt)}};
 }
 
+// Adds "params" and "flops" to every usage entry whose model has a known
+// parameter count.
+void add_flops(Record& r, const std::map<std::string, double>& parameters) {
+  for (auto it = r.tokens.begin(); it != r.tokens.end(); ++it) {
+    const auto p = parameters.find(it.key());
+    if (p == parameters.end()) continue;
+    nlohmann::json& u = it.value();
+    const int64_t tokens = u.value("prompt_tokens", int64_t{0}) + u.value("completion_tokens", int64_t{0}) +
+                           u.value("scored_tokens", int64_t{0});
+    u["params"] = p->second;
+    u["flops"] = flops_estimate(p->second, tokens);
+  }
+}
+
 }  // namespace
+
+double flops_estimate(double params, int64_t tokens) { return 2.0 * params * static_cast<double>(tokens); }
 
 std::string hash_hex(const std::string& text) {
   char buf[17];
@@ -208,6 +224,7 @@ Record evaluate_example(const PreparedTask& t, const Example& e, const api::Mode
     case OutputType::kMultipleChoice: run_choice(t, prompt, e, m, o, r); break;
     case OutputType::kLoglikelihoodRolling: run_rolling(prompt, m, o, r); break;
   }
+  add_flops(r, o.parameters);
   r.latency_ms = seconds_since(start) * 1000.0;
   return r;
 }

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -52,7 +53,17 @@ struct RunOptions {
   uint64_t seed = 1234;  // few-shot draws and the requests' sampling seed (lm-eval's default seed)
   int concurrency = 1;   // threads calling the model at once (>= 1)
   api::Price price;      // costs score() calls, which report no usage of their own (per second)
+  // Parameter count per underlying model (by the name its usage entry has):
+  // each usage entry of a record whose model is listed gets "params" and
+  // "flops" = flops_estimate(params, prompt + completion + scored tokens);
+  // an entry of an unlisted model gets none (its FLOPs are unknown).
+  std::map<std::string, double> parameters;
 };
+
+// The FLOPs estimate of a forward pass over `tokens` tokens: 2 × params × tokens
+// (a multiply and an add per weight per token; attention over the context and
+// the draft tokens a verifier rejects are not counted).
+double flops_estimate(double params, int64_t tokens);
 
 struct Progress {
   const std::string* task = nullptr;

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
+
+#include "util/error.h"
 
 namespace tandem::eval {
 namespace {
@@ -40,14 +43,29 @@ const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", 
 }  // namespace
 
 CostAxis cost_axis(const std::vector<Summary>& ss) {
-  for (const Summary& s : ss)
+  bool flops = true;
+  for (const Summary& s : ss) {
     if (s.total.cost > 0.0) return CostAxis::kMoney;
-  return CostAxis::kSeconds;
+    flops = flops && s.total.flops_known();
+  }
+  return flops ? CostAxis::kFlops : CostAxis::kSeconds;
+}
+
+CostAxis parse_cost_axis(const std::string& name) {
+  if (name == "money") return CostAxis::kMoney;
+  if (name == "seconds") return CostAxis::kSeconds;
+  if (name == "flops") return CostAxis::kFlops;
+  throw Error("report: --cost takes money, seconds or flops (got '" + name + "')");
 }
 
 double cost_per_example(const Summary& s, CostAxis axis) {
   const double n = static_cast<double>(std::max<size_t>(1, s.n));
-  return (axis == CostAxis::kMoney ? s.total.cost : s.total.seconds) / n;
+  switch (axis) {
+    case CostAxis::kMoney: return s.total.cost / n;
+    case CostAxis::kSeconds: return s.total.seconds / n;
+    case CostAxis::kFlops: return s.total.flops_known() ? s.total.flops / n : std::numeric_limits<double>::quiet_NaN();
+  }
+  return 0.0;
 }
 
 std::vector<size_t> pareto_front(const std::vector<double>& cost, const std::vector<double>& acc) {
@@ -64,9 +82,9 @@ std::vector<size_t> pareto_front(const std::vector<double>& cost, const std::vec
 
 std::string report_markdown(const std::vector<Summary>& ss, const std::vector<std::string>& plots) {
   std::string md = "# tandem eval report\n\n";
-  md += "| model | task | n | metric | value | 95% CI (Wilson) | cost (money) | cost / example | tokens in + out "
-        "(+ scored) | model seconds | mean latency (ms) |\n";
-  md += "|---|---|---:|---|---:|---|---:|---:|---:|---:|---:|\n";
+  md += "| model | task | n | metric | value | 95% CI (Wilson) | cost (money) | cost / example | FLOPs | FLOPs / example "
+        "| tokens in + out (+ scored) | model seconds | mean latency (ms) |\n";
+  md += "|---|---|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const Summary& s : ss) {
     const MetricValue& v = s.metrics.at(s.primary);
     std::string ci = "—", value;
@@ -79,15 +97,27 @@ std::string report_markdown(const std::vector<Summary>& ss, const std::vector<st
     }
     std::string tokens = std::to_string(s.total.prompt_tokens) + " + " + std::to_string(s.total.completion_tokens);
     if (s.total.scored_tokens > 0) tokens += " (+ " + std::to_string(s.total.scored_tokens) + ")";
+    const std::string flops = s.total.flops_known() ? fmt("%.3g", s.total.flops) : "unknown";
+    const std::string flops_each =
+        s.total.flops_known() ? fmt("%.3g", s.total.flops / static_cast<double>(s.n)) : "unknown";
     md += "| " + s.model + " | " + s.task + " | " + std::to_string(s.n) + " | " + s.primary + " | " + value + " | " +
           ci + " | " + fmt("%.6g", s.total.cost) + " | " + fmt("%.3g", s.total.cost / static_cast<double>(s.n)) +
-          " | " + tokens + " | " + fmt("%.1f", s.total.seconds) + " | " + fmt("%.0f", s.latency_ms_mean) + " |\n";
+          " | " + flops + " | " + flops_each + " | " + tokens + " | " + fmt("%.1f", s.total.seconds) + " | " + fmt("%.0f", s.latency_ms_mean) + " |\n";
   }
   md += "\nCosts: **money** is in the currency of the config's price table (local models are priced per second of "
         "their measured wall time, remote ones per token; models given as GGUF paths have no price, so 0); "
         "**tokens** are prompt + completion tokens of every underlying model (a cascade counts each stage it "
-        "called; scored = tokens evaluated by log-likelihood scoring); **model seconds** is the models' summed wall "
-        "time. Accuracy intervals are 95% Wilson score intervals.\n";
+        "called; scored = tokens evaluated by log-likelihood scoring); **FLOPs** are estimated per underlying model as "
+        "2 × parameter count × (prompt + completion + scored tokens) (parameters: every weight of a local GGUF; a "
+        "remote model's `params` in the config, else unknown), deterministic unlike seconds; **model seconds** is "
+        "the models' summed wall time. Accuracy intervals are 95% Wilson score intervals.\n";
+  for (const Summary& s : ss) {
+    if (s.total.flops_known()) continue;
+    std::string missing;
+    for (const auto& [name, t] : s.per_model)
+      if (!t.flops_known()) missing += (missing.empty() ? "" : ", ") + name;
+    md += "\nNote: " + s.model + " on " + s.task + ": FLOPs unknown (no parameter count for " + missing + ").\n";
+  }
   for (const Summary& s : ss)
     if (s.letter_fallback > 0)
       md += "\nNote: " + s.model + " on " + s.task + ": " + std::to_string(s.letter_fallback) +
@@ -97,10 +127,13 @@ std::string report_markdown(const std::vector<Summary>& ss, const std::vector<st
   return md;
 }
 
-std::string pareto_svg(const std::vector<Summary>& ss) {
-  const CostAxis axis = cost_axis(ss);
+std::string pareto_svg(const std::vector<Summary>& ss, CostAxis axis) {
   std::vector<double> cost, acc;
   for (const Summary& s : ss) {
+    if (axis == CostAxis::kFlops && !s.total.flops_known())
+      throw Error("report: FLOPs of " + s.model + " on " + s.task +
+                  " are unknown (a model without a parameter count: give remote models params: in the config); "
+                  "use --cost money or seconds");
     cost.push_back(cost_per_example(s, axis));
     acc.push_back(100.0 * accuracy(s));
   }
@@ -132,9 +165,10 @@ std::string pareto_svg(const std::vector<Summary>& ss) {
   }
   svg += "<rect x=\"" + fmt("%.0f", left) + "\" y=\"" + fmt("%.0f", top) + "\" width=\"" + fmt("%.0f", pw) +
          "\" height=\"" + fmt("%.0f", ph) + "\" fill=\"none\" stroke=\"black\"/>\n";
-  const std::string xlabel = axis == CostAxis::kMoney
-                                 ? "cost per example (money, at the config's prices)"
-                                 : "model wall time per example (seconds; no prices set)";
+  const std::string xlabel =
+      axis == CostAxis::kMoney   ? "cost per example (money, at the config's prices)"
+      : axis == CostAxis::kFlops ? "FLOPs per example (estimate: 2 × parameters × tokens)"
+                                 : "model wall time per example (seconds)";
   svg += "<text x=\"" + fmt("%.0f", left + pw / 2) + "\" y=\"" + fmt("%.0f", H - 22) + "\" text-anchor=\"middle\">" +
          xlabel + "</text>\n";
   svg += "<text transform=\"translate(24," + fmt("%.0f", top + ph / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +

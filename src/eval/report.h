@@ -10,10 +10,15 @@
 
 namespace tandem::eval {
 
-// Which cost a plot's x axis shows: money when any model of the task has a
-// price (cost > 0), else the models' wall time.
-enum class CostAxis { kMoney, kSeconds };
+// Which cost a plot's x axis shows: money (the config's prices), the models'
+// wall time in seconds, or the FLOPs estimate (eval/harness.h flops_estimate).
+enum class CostAxis { kMoney, kSeconds, kFlops };
+// The default: money when any model of the task has a price (cost > 0), else
+// FLOPs when every model's are known, else seconds.
 CostAxis cost_axis(const std::vector<Summary>& task_summaries);
+// "money", "seconds" or "flops"; throws tandem::Error for another name.
+CostAxis parse_cost_axis(const std::string& name);
+// Per example; FLOPs: NaN when unknown.
 double cost_per_example(const Summary& s, CostAxis axis);
 
 // Indices of the points not dominated by another (lower or equal cost and
@@ -25,7 +30,9 @@ std::vector<size_t> pareto_front(const std::vector<double>& cost, const std::vec
 // units stated, then the plots (image links to `plots`, file names).
 std::string report_markdown(const std::vector<Summary>& summaries, const std::vector<std::string>& plots);
 
-// The SVG plot of one task's summaries (all of one task, accuracy tasks only).
-std::string pareto_svg(const std::vector<Summary>& task_summaries);
+// The SVG plot of one task's summaries (all of one task, accuracy tasks only)
+// against `axis`. Throws tandem::Error naming the model for FLOPs where a
+// summary's are unknown.
+std::string pareto_svg(const std::vector<Summary>& task_summaries, CostAxis axis);
 
 }  // namespace tandem::eval

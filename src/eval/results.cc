@@ -25,11 +25,14 @@ void add_usage(CostTotals& t, const nlohmann::json& u) {
   t.scored_tokens += u.value("scored_tokens", int64_t{0});
   t.seconds += u.value("seconds", 0.0);
   t.cost += u.value("cost", 0.0);
+  if (u.contains("flops")) t.flops += u["flops"].get<double>();
+  else ++t.flops_missing;
 }
 
 nlohmann::ordered_json totals_json(const CostTotals& t) {
   return {{"prompt_tokens", t.prompt_tokens}, {"completion_tokens", t.completion_tokens},
-          {"scored_tokens", t.scored_tokens}, {"seconds", t.seconds}, {"cost", t.cost}};
+          {"scored_tokens", t.scored_tokens}, {"seconds", t.seconds}, {"cost", t.cost},
+          {"flops", t.flops_known() ? nlohmann::ordered_json(t.flops) : nlohmann::ordered_json(nullptr)}};
 }
 
 }  // namespace
@@ -135,7 +138,9 @@ nlohmann::ordered_json results_json(const std::vector<TaskInfo>& tasks, const st
   nlohmann::ordered_json notes = nlohmann::ordered_json::object();
   for (const auto& [model, n] : run.model_notes) notes[model] = n;
   j["tandem"] = {{"cost_units", "cost: money in the currency of the config's price table (local models priced per "
-                                "second of wall time); seconds: the models' wall time; tokens per underlying model"},
+                                "second of wall time); seconds: the models' wall time; tokens per underlying model; flops: "
+                                "2 x parameter count x (prompt + completion + scored tokens) per underlying model, "
+                                "null where a model's parameter count is unknown"},
                  {"models", run.models}, {"summaries", extra}, {"notes", notes}, {"subsets", subsets}};
   return j;
 }

@@ -73,7 +73,26 @@ struct Models {
   std::vector<std::shared_ptr<const api::Model>> list;
   std::vector<api::Price> prices;
   std::map<std::string, double> parameters;  // by model name: local ones from their GGUF, remote ones from params:
+  std::vector<eval::PromptTruncator> truncators;  // per model of `list`: its tokenizer's, or none
 };
+
+// A model's tokenization: a local model's own, else that of a local model of
+// the run with the same vocabulary fingerprint (a cascade of the family);
+// none for the rest (remote models).
+eval::PromptTruncator truncator_for(const api::Model& m, const Models& all) {
+  if (const auto* l = dynamic_cast<const local::LocalModel*>(&m)) return eval::tokenizer_truncator(l->shared_transformer());
+  const std::string vocabulary = m.capabilities().vocabulary;
+  if (vocabulary.empty()) return {};
+  auto match = [&](const std::shared_ptr<const api::Model>& other) -> const local::LocalModel* {
+    const auto* l = dynamic_cast<const local::LocalModel*>(other.get());
+    return l != nullptr && l->capabilities().vocabulary == vocabulary ? l : nullptr;
+  };
+  for (const auto& [name, other] : all.set.models)
+    if (const local::LocalModel* l = match(other)) return eval::tokenizer_truncator(l->shared_transformer());
+  for (const auto& other : all.list)
+    if (const local::LocalModel* l = match(other)) return eval::tokenizer_truncator(l->shared_transformer());
+  return {};
+}
 
 // Every weight of the GGUF (what llama.cpp reports as the model's parameters).
 double gguf_parameters(const api::Model& m) {
@@ -111,6 +130,7 @@ Models open_models(const EvalArgs& a) {
     if (const double n = gguf_parameters(*model); n > 0) m.parameters[name] = n;
   for (const auto& model : m.list)
     if (const double n = gguf_parameters(*model); n > 0) m.parameters[model->name()] = n;
+  for (const auto& model : m.list) m.truncators.push_back(truncator_for(*model, m));
   return m;
 }
 
@@ -176,7 +196,8 @@ void run_eval(const EvalArgs& a) {
     for (size_t k = 0; k < models.list.size(); ++k) {
       const api::Model& m = *models.list[k];
       const eval::RunSummary r =
-          eval::run_task(t, m, store, {a.seed, a.concurrency, models.prices[k], models.parameters}, progress_line);
+          eval::run_task(t, m, store, {a.seed, a.concurrency, models.prices[k], models.parameters, models.truncators[k]},
+                         progress_line);
       std::fprintf(stderr, "\n");
       if (r.letter_fallback)
         info.model_notes[m.name()]["letter_fallback"] =

@@ -5,6 +5,14 @@
 // Per output type (eval/task.h):
 // - generate_until: greedy complete() of the prompt (max_gen_toks, until),
 //   the answer extracted by the task's filter and compared with the gold one.
+//   A prompt longer than the model's context minus max_gen_toks is
+//   left-truncated as lm-evaluation-harness does (eval/truncate.h) when
+//   RunOptions::truncate gives the model's tokenization; the record's note
+//   says so ("prompt left-truncated ...").
+// - Any output type: a model that throws ContextError (the prompt does not fit
+//   its context) gives a stored record counted wrong, with the note
+//   "failed: <the error>" (a deterministic outcome, unlike other errors,
+//   which leave the example unstored for a rerun to retry).
 // - multiple_choice: score() of target_delimiter + each choice after the
 //   prompt; acc and acc_norm (eval/scoring.h). A model whose capabilities()
 //   cannot score is asked for a letter instead (letter_prompt; acc_norm = acc)
@@ -28,6 +36,7 @@
 #include "api/model.h"
 #include "eval/records.h"
 #include "eval/task.h"
+#include "eval/truncate.h"
 
 namespace tandem::eval {
 
@@ -58,6 +67,9 @@ struct RunOptions {
   // "flops" = flops_estimate(params, prompt + completion + scored tokens);
   // an entry of an unlisted model gets none (its FLOPs are unknown).
   std::map<std::string, double> parameters;
+  // The model's tokenization, for generate_until prompts longer than its
+  // context (eval/truncate.h fit_generation); empty: none (sent whole).
+  PromptTruncator truncate;
 };
 
 // The FLOPs estimate of a forward pass over `tokens` tokens: 2 × params × tokens

@@ -118,6 +118,14 @@ std::string report_markdown(const std::vector<Summary>& ss, const std::vector<st
       if (!t.flops_known()) missing += (missing.empty() ? "" : ", ") + name;
     md += "\nNote: " + s.model + " on " + s.task + ": FLOPs unknown (no parameter count for " + missing + ").\n";
   }
+  for (const Summary& s : ss) {
+    if (s.failed > 0)
+      md += "\nNote: " + s.model + " on " + s.task + ": " + std::to_string(s.failed) + " of " + std::to_string(s.n) +
+            " examples failed (the prompt does not fit the model's context) and are counted wrong.\n";
+    if (s.truncated > 0)
+      md += "\nNote: " + s.model + " on " + s.task + ": " + std::to_string(s.truncated) + " of " +
+            std::to_string(s.n) + " prompts were left-truncated to fit the context (context - max_gen_toks tokens).\n";
+  }
   for (const Summary& s : ss)
     if (s.letter_fallback > 0)
       md += "\nNote: " + s.model + " on " + s.task + ": " + std::to_string(s.letter_fallback) +

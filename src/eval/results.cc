@@ -75,7 +75,9 @@ Summary summarize(const std::vector<Record>& records) {
       add_usage(s.total, u);
     }
     latency += r.latency_ms;
-    if (!r.note.empty()) ++s.letter_fallback;
+    if (r.note.starts_with("letter fallback")) ++s.letter_fallback;
+    if (r.note.starts_with("failed: ")) ++s.failed;
+    if (r.note.starts_with("prompt left-truncated")) ++s.truncated;
   }
   s.latency_ms_mean = latency / static_cast<double>(s.n);
   for (const auto& [key, xs] : binary) s.metrics[key] = mean_with_stderr(xs);
@@ -107,7 +109,8 @@ nlohmann::ordered_json results_json(const std::vector<TaskInfo>& tasks, const st
     for (const auto& [name, t] : s.per_model) per_model[name] = totals_json(t);
     extra[key] = {{"n", s.n}, {"correct", s.correct}, {"primary_metric", s.primary},
                   {"total", totals_json(s.total)}, {"per_model", per_model},
-                  {"latency_ms_mean", s.latency_ms_mean}, {"letter_fallback_samples", s.letter_fallback}};
+                  {"latency_ms_mean", s.latency_ms_mean}, {"letter_fallback_samples", s.letter_fallback},
+                  {"failed_samples", s.failed}, {"truncated_samples", s.truncated}};
   }
   j["results"] = results;
   nlohmann::ordered_json configs, versions, nshot, hib, nsamples;

@@ -48,6 +48,8 @@ struct Summary {
   std::map<std::string, CostTotals> per_model;
   double latency_ms_mean = 0.0;
   size_t letter_fallback = 0;  // records answered by a generated letter
+  size_t failed = 0;           // records of examples the model could not take (note "failed: ..."), counted wrong
+  size_t truncated = 0;        // records whose prompt was left-truncated to fit the context
 };
 
 // The summary of the records of one (task, model). Precondition: not empty,

@@ -42,7 +42,8 @@ TEST(RemoteAndLocal, GreedyRecordsAreIdenticalOverTandemServe) {
   const PreparedTask t = prepare_task(load_task(source_path("tasks/arith-d2.yaml")), {.offset = 0, .limit = 6});
   ASSERT_EQ(t.examples.size(), 6u);
   RecordStore store((dir / "records.sqlite").string());
-  const RunOptions run{.seed = 1234, .concurrency = 2, .price = {}, .parameters = {}};
+  RunOptions run;
+  run.concurrency = 2;
   const RunSummary rs = run_task(t, remote, store, run);
   const RunSummary ls = run_task(t, local, store, run);
   ASSERT_EQ(rs.failed, 0u) << rs.first_error;

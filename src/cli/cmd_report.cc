@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.h"
 #include "eval/records.h"
 #include "eval/report.h"
@@ -44,11 +46,33 @@ void run_report(const ReportArgs& a) {
       groups[{r.task, r.model}][run].push_back(std::move(r));
   }
   if (groups.empty()) throw Error("report: the runs hold no records");
+  std::map<std::string, nlohmann::json> results;  // run -> its results.json (absent: a run that did not finish)
+  for (const std::string& run : a.runs) {
+    const fs::path file = fs::path(run) / "results.json";
+    if (!fs::is_regular_file(file)) continue;
+    std::ifstream in(file);
+    results[run] = nlohmann::json::parse(in, nullptr, false);
+    if (results[run].is_discarded()) throw Error("report: " + file.string() + " is not valid JSON");
+  }
   std::map<std::string, std::vector<eval::Summary>> by_task;
   std::vector<eval::Summary> all;
+  std::vector<eval::Fidelity> fidelity;
   for (auto& [key, runs] : groups) {
+    const eval::Summary* subset = nullptr;
+    const eval::Summary* full = nullptr;
+    std::vector<eval::Summary> here;
+    here.reserve(runs.size());
     for (auto& [run, rows] : runs) {
-      eval::Summary s = eval::summarize(rows);
+      here.push_back(eval::summarize(rows));
+      const auto r = results.find(run);
+      const eval::Coverage c = r == results.end() ? eval::Coverage::kUnknown : eval::coverage(r->second, key.first);
+      if (c == eval::Coverage::kSubset && subset == nullptr) subset = &here.back();
+      if (c == eval::Coverage::kFull && full == nullptr) full = &here.back();
+    }
+    if (subset != nullptr && full != nullptr && subset->primary == full->primary) fidelity.push_back({*subset, *full});
+    size_t i = 0;
+    for (auto& [run, rows] : runs) {
+      eval::Summary s = here[i++];
       if (runs.size() > 1) s.model += " (" + fs::path(run).filename().string() + ")";
       by_task[s.task].push_back(s);
       all.push_back(s);
@@ -67,7 +91,7 @@ void run_report(const ReportArgs& a) {
     write_file(out.parent_path() / name, eval::pareto_svg(ss, axis));
     plots.push_back(name);
   }
-  write_file(out, eval::report_markdown(all, plots));
+  write_file(out, eval::report_markdown(all, plots) + eval::fidelity_markdown(fidelity));
   std::printf("wrote %s", out.c_str());
   for (const std::string& p : plots) std::printf(" and %s", (out.parent_path() / p).c_str());
   std::printf("\n");

@@ -209,4 +209,38 @@ std::string pareto_svg(const std::vector<Summary>& ss, CostAxis axis) {
   return svg + "</svg>\n";
 }
 
+Coverage coverage(const nlohmann::json& results, const std::string& task) {
+  const nlohmann::json* n = nullptr;
+  if (results.contains("n-samples") && results["n-samples"].contains(task)) n = &results["n-samples"][task];
+  if (n == nullptr) return Coverage::kUnknown;
+  const nlohmann::json& config = results.value("config", nlohmann::json::object());
+  if (config.value("subset", std::string()) == "tiny") return Coverage::kSubset;
+  return n->value("original", int64_t{-1}) == n->value("effective", int64_t{-2}) ? Coverage::kFull : Coverage::kPartial;
+}
+
+std::string fidelity_markdown(const std::vector<Fidelity>& pairs) {
+  if (pairs.empty()) return {};
+  std::string md = "\n## Subset fidelity\n\nThe tiny subset's estimate against the full set's value, where both were run: "
+                   "difference = subset - full, in points and in standard errors of the subset's estimate (sample "
+                   "standard deviation / sqrt(n), as lm-eval's _stderr); |difference| under 2 SE is what sampling "
+                   "alone explains about 95% of the time.\n\n";
+  md += "| model | task | metric | subset n | subset estimate ± SE | full n | full value | difference | difference / SE |\n";
+  md += "|---|---|---|---:|---:|---:|---:|---:|---:|\n";
+  for (const Fidelity& f : pairs) {
+    const std::string& metric = f.full.primary;
+    const MetricValue& sub = f.subset.metrics.at(metric);
+    const double full = f.full.metrics.at(metric).value, diff = sub.value - full;
+    const bool pct = metric != "perplexity";
+    const double k = pct ? 100.0 : 1.0;
+    const char* unit = pct ? "%" : "";
+    const std::string se = sub.standard_error ? fmt("%.1f", k * *sub.standard_error) : "—";
+    const std::string z = sub.standard_error && *sub.standard_error > 0 ? fmt("%+.2f", diff / *sub.standard_error)
+                                                                        : "—";
+    md += "| " + f.full.model + " | " + f.full.task + " | " + metric + " | " + std::to_string(f.subset.n) + " | " +
+          fmt("%.1f", k * sub.value) + " ± " + se + unit + " | " + std::to_string(f.full.n) + " | " +
+          fmt("%.1f", k * full) + unit + " | " + fmt("%+.1f", k * diff) + (pct ? " points" : "") + " | " + z + " |\n";
+  }
+  return md;
+}
+
 }  // namespace tandem::eval

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "eval/results.h"
 
 namespace tandem::eval {
@@ -34,5 +36,24 @@ std::string report_markdown(const std::vector<Summary>& summaries, const std::ve
 // against `axis`. Throws tandem::Error naming the model for FLOPs where a
 // summary's are unknown.
 std::string pareto_svg(const std::vector<Summary>& task_summaries, CostAxis axis);
+
+// What part of a task's dataset a run evaluated, from its results.json:
+// kSubset with `--subset tiny` (config.subset), kFull when every row was
+// selected (n-samples original == effective), kPartial otherwise (--limit,
+// --offset), kUnknown when results.json does not name the task.
+enum class Coverage { kUnknown, kSubset, kFull, kPartial };
+Coverage coverage(const nlohmann::json& results, const std::string& task);
+
+// A (model, task) run on the tiny subset and on the full set: how well the
+// subset's estimate matches the full value.
+struct Fidelity {
+  Summary subset;
+  Summary full;
+};
+
+// "## Subset fidelity": per pair, the subset's estimate with its standard
+// error, the full value, their difference (subset - full) and the difference
+// in standard errors; empty for no pairs.
+std::string fidelity_markdown(const std::vector<Fidelity>& pairs);
 
 }  // namespace tandem::eval

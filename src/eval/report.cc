@@ -38,6 +38,26 @@ double tick_step(double range) {
   return 10.0 * p;
 }
 
+// A point's label: placed above-right of the point, moved up one line at a
+// time while it would overlap a label already placed (close points: their
+// names stay readable). Widths estimated at 7.5 px per character (13 px sans).
+struct LabelBox {
+  double x0, x1, y0, y1;
+};
+double label_y(std::vector<LabelBox>& placed, double x, double y, size_t chars) {
+  const double w = 7.5 * static_cast<double>(chars);
+  auto clash = [&](double ty) {
+    return std::any_of(placed.begin(), placed.end(), [&](const LabelBox& b) {
+      return x < b.x1 && b.x0 < x + w && ty - 12 < b.y1 && b.y0 < ty + 3;
+    });
+  };
+  // Above the point, else below it, else one line further up or down at a time.
+  double pick = y;
+  for (int k = 0; k < 12 && clash(pick); ++k) pick = k % 2 == 0 ? y + 22 + 15.0 * (k / 2) : y - 15.0 * (k / 2 + 1);
+  placed.push_back({x, x + w, pick - 12, pick + 3});
+  return pick;
+}
+
 const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 
 }  // namespace
@@ -145,7 +165,17 @@ std::string pareto_svg(const std::vector<Summary>& ss, CostAxis axis) {
     cost.push_back(cost_per_example(s, axis));
     acc.push_back(100.0 * accuracy(s));
   }
-  const double W = 760, H = 500, left = 80, right = 240, top = 50, bottom = 70;
+  size_t longest = 0, n_min = ss.front().n, n_max = ss.front().n;
+  for (const Summary& s : ss) {
+    longest = std::max(longest, s.model.size());
+    n_min = std::min(n_min, s.n);
+    n_max = std::max(n_max, s.n);
+  }
+  // The legend's width follows the longest name ("name (100%)").
+  const double right = std::max(240.0, 50.0 + 7.5 * static_cast<double>(longest + 7));
+  const double W = 520 + right, H = 500, left = 80, top = 50, bottom = 70;
+  const std::string n_text =
+      n_min == n_max ? std::to_string(n_min) : std::to_string(n_min) + "–" + std::to_string(n_max);
   const double pw = W - left - right, ph = H - top - bottom;
   double xmax = *std::max_element(cost.begin(), cost.end());
   if (xmax <= 0) xmax = 1;
@@ -158,7 +188,7 @@ std::string pareto_svg(const std::vector<Summary>& ss, CostAxis axis) {
                     fmt("%.0f", H) + "\" font-family=\"sans-serif\" font-size=\"13\">\n";
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   svg += "<text x=\"" + fmt("%.0f", left + pw / 2) + "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">" +
-         escape_xml(ss.front().task) + ": accuracy against cost (n = " + std::to_string(ss.front().n) + ")</text>\n";
+         escape_xml(ss.front().task) + ": accuracy against cost (n = " + n_text + ")</text>\n";
   for (double a = 0; a <= 100.0001; a += 20) {  // y grid and ticks
     svg += "<line x1=\"" + fmt("%.1f", left) + "\" x2=\"" + fmt("%.1f", left + pw) + "\" y1=\"" + fmt("%.1f", Y(a)) +
            "\" y2=\"" + fmt("%.1f", Y(a)) + "\" stroke=\"#ddd\"/>\n";
@@ -189,13 +219,15 @@ std::string pareto_svg(const std::vector<Summary>& ss, CostAxis axis) {
     path += (k == 0 ? "M" : " L") + fmt("%.1f", X(cost[i])) + "," + fmt("%.1f", Y(acc[i]));
   }
   svg += "<path d=\"" + path + "\" fill=\"none\" stroke=\"#555\" stroke-width=\"1.5\" stroke-dasharray=\"6,4\"/>\n";
+  std::vector<LabelBox> labels;
   for (size_t i = 0; i < ss.size(); ++i) {
     const char* color = kColors[i % (sizeof kColors / sizeof kColors[0])];
     const bool on_front = std::find(front.begin(), front.end(), i) != front.end();
     svg += "<circle cx=\"" + fmt("%.1f", X(cost[i])) + "\" cy=\"" + fmt("%.1f", Y(acc[i])) + "\" r=\"6\" fill=\"" +
            color + "\" stroke=\"black\" stroke-width=\"" + (on_front ? "2" : "0.5") + "\"/>\n";
-    svg += "<text x=\"" + fmt("%.1f", X(cost[i]) + 9) + "\" y=\"" + fmt("%.1f", Y(acc[i]) - 8) + "\">" +
-           escape_xml(ss[i].model) + "</text>\n";
+    const double ty = label_y(labels, X(cost[i]) + 9, Y(acc[i]) - 8, ss[i].model.size());
+    svg += "<text x=\"" + fmt("%.1f", X(cost[i]) + 9) + "\" y=\"" + fmt("%.1f", ty) + "\">" + escape_xml(ss[i].model) +
+           "</text>\n";
     const double ly = top + 20 + 22.0 * static_cast<double>(i);
     svg += "<circle cx=\"" + fmt("%.0f", W - right + 24) + "\" cy=\"" + fmt("%.1f", ly - 4) + "\" r=\"6\" fill=\"" +
            color + "\"/>\n";

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -22,6 +23,7 @@
 #include "config/engine.h"
 #include "eval/harness.h"
 #include "eval/results.h"
+#include "gguf/gguf.h"
 #include "local/local_model.h"
 #include "util/error.h"
 
@@ -70,7 +72,36 @@ struct Models {
   config::ModelSet set;
   std::vector<std::shared_ptr<const api::Model>> list;
   std::vector<api::Price> prices;
+  std::map<std::string, double> parameters;  // by model name: local ones from their GGUF, remote ones from params:
+  std::vector<eval::PromptTruncator> truncators;  // per model of `list`: its tokenizer's, or none
 };
+
+// A model's tokenization: a local model's own, else that of a local model of
+// the run with the same vocabulary fingerprint (a cascade of the family);
+// none for the rest (remote models).
+eval::PromptTruncator truncator_for(const api::Model& m, const Models& all) {
+  if (const auto* l = dynamic_cast<const local::LocalModel*>(&m)) return eval::tokenizer_truncator(l->shared_transformer());
+  const std::string vocabulary = m.capabilities().vocabulary;
+  if (vocabulary.empty()) return {};
+  auto match = [&](const std::shared_ptr<const api::Model>& other) -> const local::LocalModel* {
+    const auto* l = dynamic_cast<const local::LocalModel*>(other.get());
+    return l != nullptr && l->capabilities().vocabulary == vocabulary ? l : nullptr;
+  };
+  for (const auto& [name, other] : all.set.models)
+    if (const local::LocalModel* l = match(other)) return eval::tokenizer_truncator(l->shared_transformer());
+  for (const auto& other : all.list)
+    if (const local::LocalModel* l = match(other)) return eval::tokenizer_truncator(l->shared_transformer());
+  return {};
+}
+
+// Every weight of the GGUF (what llama.cpp reports as the model's parameters).
+double gguf_parameters(const api::Model& m) {
+  const auto* local = dynamic_cast<const local::LocalModel*>(&m);
+  if (local == nullptr) return 0.0;
+  double n = 0.0;
+  for (const gguf::TensorInfo& t : local->transformer().file().tensors()) n += static_cast<double>(t.n_elements());
+  return n;
+}
 
 Models open_models(const EvalArgs& a) {
   Models m;
@@ -94,6 +125,12 @@ Models open_models(const EvalArgs& a) {
     }
     if (!seen.insert(m.list.back()->name()).second) throw Error("eval: model '" + m.list.back()->name() + "' named twice");
   }
+  m.parameters = m.set.parameters;
+  for (const auto& [name, model] : m.set.models)
+    if (const double n = gguf_parameters(*model); n > 0) m.parameters[name] = n;
+  for (const auto& model : m.list)
+    if (const double n = gguf_parameters(*model); n > 0) m.parameters[model->name()] = n;
+  for (const auto& model : m.list) m.truncators.push_back(truncator_for(*model, m));
   return m;
 }
 
@@ -158,7 +195,9 @@ void run_eval(const EvalArgs& a) {
     task_infos.push_back(ti);
     for (size_t k = 0; k < models.list.size(); ++k) {
       const api::Model& m = *models.list[k];
-      const eval::RunSummary r = eval::run_task(t, m, store, {a.seed, a.concurrency, models.prices[k]}, progress_line);
+      const eval::RunSummary r =
+          eval::run_task(t, m, store, {a.seed, a.concurrency, models.prices[k], models.parameters, models.truncators[k]},
+                         progress_line);
       std::fprintf(stderr, "\n");
       if (r.letter_fallback)
         info.model_notes[m.name()]["letter_fallback"] =
@@ -176,10 +215,12 @@ void run_eval(const EvalArgs& a) {
                  eval::samples_jsonl(rows));
       summaries.push_back(eval::summarize(rows));
       const eval::Summary& s = summaries.back();
-      std::printf("%s %s: %s %.4f (n=%zu), cost %.6g, %lld+%lld tokens, %.1f model seconds\n", m.name().c_str(),
+      char flops[64] = "FLOPs unknown";
+      if (s.total.flops_known()) std::snprintf(flops, sizeof flops, "%.3g FLOPs", s.total.flops);
+      std::printf("%s %s: %s %.4f (n=%zu), cost %.6g, %lld+%lld tokens, %s, %.1f model seconds\n", m.name().c_str(),
                   t.spec.name.c_str(), s.primary.c_str(), s.metrics.at(s.primary).value, s.n, s.total.cost,
                   static_cast<long long>(s.total.prompt_tokens), static_cast<long long>(s.total.completion_tokens),
-                  s.total.seconds);
+                  flops, s.total.seconds);
       std::fflush(stdout);
     }
   }

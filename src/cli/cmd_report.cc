@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.h"
 #include "eval/records.h"
 #include "eval/report.h"
@@ -25,6 +27,7 @@ namespace fs = std::filesystem;
 struct ReportArgs {
   std::vector<std::string> runs;
   std::string out;
+  std::string cost;  // empty: per task, money when priced, else FLOPs when known, else seconds
 };
 
 void write_file(const fs::path& path, const std::string& text) {
@@ -43,11 +46,33 @@ void run_report(const ReportArgs& a) {
       groups[{r.task, r.model}][run].push_back(std::move(r));
   }
   if (groups.empty()) throw Error("report: the runs hold no records");
+  std::map<std::string, nlohmann::json> results;  // run -> its results.json (absent: a run that did not finish)
+  for (const std::string& run : a.runs) {
+    const fs::path file = fs::path(run) / "results.json";
+    if (!fs::is_regular_file(file)) continue;
+    std::ifstream in(file);
+    results[run] = nlohmann::json::parse(in, nullptr, false);
+    if (results[run].is_discarded()) throw Error("report: " + file.string() + " is not valid JSON");
+  }
   std::map<std::string, std::vector<eval::Summary>> by_task;
   std::vector<eval::Summary> all;
+  std::vector<eval::Fidelity> fidelity;
   for (auto& [key, runs] : groups) {
+    const eval::Summary* subset = nullptr;
+    const eval::Summary* full = nullptr;
+    std::vector<eval::Summary> here;
+    here.reserve(runs.size());
     for (auto& [run, rows] : runs) {
-      eval::Summary s = eval::summarize(rows);
+      here.push_back(eval::summarize(rows));
+      const auto r = results.find(run);
+      const eval::Coverage c = r == results.end() ? eval::Coverage::kUnknown : eval::coverage(r->second, key.first);
+      if (c == eval::Coverage::kSubset && subset == nullptr) subset = &here.back();
+      if (c == eval::Coverage::kFull && full == nullptr) full = &here.back();
+    }
+    if (subset != nullptr && full != nullptr && subset->primary == full->primary) fidelity.push_back({*subset, *full});
+    size_t i = 0;
+    for (auto& [run, rows] : runs) {
+      eval::Summary s = here[i++];
       if (runs.size() > 1) s.model += " (" + fs::path(run).filename().string() + ")";
       by_task[s.task].push_back(s);
       all.push_back(s);
@@ -62,10 +87,11 @@ void run_report(const ReportArgs& a) {
     for (char& c : safe)
       if (c == '/' || c == '\\' || c == ' ') c = '_';
     const std::string name = out.stem().string() + "-" + safe + ".svg";
-    write_file(out.parent_path() / name, eval::pareto_svg(ss));
+    const eval::CostAxis axis = a.cost.empty() ? eval::cost_axis(ss) : eval::parse_cost_axis(a.cost);
+    write_file(out.parent_path() / name, eval::pareto_svg(ss, axis));
     plots.push_back(name);
   }
-  write_file(out, eval::report_markdown(all, plots));
+  write_file(out, eval::report_markdown(all, plots) + eval::fidelity_markdown(fidelity));
   std::printf("wrote %s", out.c_str());
   for (const std::string& p : plots) std::printf(" and %s", (out.parent_path() / p).c_str());
   std::printf("\n");
@@ -78,6 +104,8 @@ void add_report_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("report", "Markdown table and accuracy-vs-cost plots of tandem eval runs");
   cmd->add_option("runs", a->runs, "Run directories of tandem eval")->required();
   cmd->add_option("--out", a->out, "The markdown file (default: RUN_DIR/report.md); plots go beside it");
+  cmd->add_option("--cost", a->cost, "The plots' x axis: money, seconds or flops (default: money when priced, else flops)")
+      ->check(CLI::IsMember({"money", "seconds", "flops"}));
   cmd->callback([a] { run_report(*a); });
 }
 

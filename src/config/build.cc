@@ -112,7 +112,10 @@ ModelSet build(const Config& config, const Builders& builders, std::span<const s
       fail(m->at, "the builder of model '" + m->name + "' returned a model named '" + model->name() + "'");
     set.models.emplace(m->name, std::move(model));
     if (const auto* l = std::get_if<LocalSpec>(&m->spec)) set.prices.emplace(m->name, l->price);
-    if (const auto* r = std::get_if<RemoteSpec>(&m->spec)) set.prices.emplace(m->name, r->price);
+    if (const auto* r = std::get_if<RemoteSpec>(&m->spec)) {
+      set.prices.emplace(m->name, r->price);
+      if (r->params) set.parameters.emplace(m->name, *r->params);
+    }
   }
   return set;
 }

@@ -43,6 +43,7 @@ struct Builders {
 struct ModelSet {
   std::map<std::string, ModelPtr> models;     // every model built, by name
   std::map<std::string, api::Price> prices;   // every local and remote model built
+  std::map<std::string, double> parameters;   // remote models built whose spec states `params`
   std::string default_model;                  // defaults.model; empty when unset
 
   // The model of that name; throws tandem::Error naming it when absent.

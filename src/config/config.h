@@ -101,6 +101,7 @@ struct RemoteSpec {
   std::optional<int> cooldown_after;                        // >= 1
   std::optional<double> cooldown_s;                         // >= 0
   std::optional<bool> logprobs;     // the endpoint returns logprobs
+  std::optional<double> params;     // the remote model's parameter count (>= 1; FLOPs estimates), if known
   api::Price price;                 // prices.<name> (required)
 };
 

@@ -215,6 +215,7 @@ RemoteSpec parse_remote(const Fields& f, const ModelSpec& m) {
   if (auto x = f.integer("cooldown_after", 1, kMaxInt)) s.cooldown_after = static_cast<int>(*x);
   s.cooldown_s = f.number("cooldown_s", 0, kMaxDouble);
   s.logprobs = f.boolean("logprobs");
+  s.params = f.number("params", 1, kMaxDouble);
   return s;
 }
 
@@ -296,7 +297,7 @@ const std::vector<std::string> kLocalKeys = {
     "scorer",    "scorer_template", "scorer_verdict", "threads",   "n_ctx",           "sampling"};
 const std::vector<std::string> kRemoteKeys = {
     "type",           "base_url",    "model",          "api",        "api_key_env", "context",  "connect_timeout_s",
-    "read_timeout_s", "max_retries", "max_concurrency", "cooldown_after", "cooldown_s", "logprobs"};
+    "read_timeout_s", "max_retries", "max_concurrency", "cooldown_after", "cooldown_s", "logprobs", "params"};
 const std::vector<std::string> kCascadeKeys = {"type", "stages", "rule", "rules"};
 
 void check_name(const std::string& name, const Location& at) {

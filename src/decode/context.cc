@@ -24,7 +24,7 @@ void check_prompt_fits(const ModelConfig& config, int64_t n_prompt, int64_t n_ct
   std::string msg = who.empty() ? std::string() : std::string(who) + ": ";
   msg += "the prompt has " + std::to_string(n_prompt) + " tokens but the context holds only " + std::to_string(n_ctx) +
          " (enlarge the context: -c / n_ctx, at most the model's " + std::to_string(n_train(config)) + ")";
-  throw Error(msg);
+  throw ContextError(msg);
 }
 
 }  // namespace tandem::decode

@@ -64,7 +64,13 @@ void fill_response(Record& r, const api::Response& resp) {
 
 void run_generate(const PreparedTask& t, const std::string& prompt, const Example& e, const api::Model& m,
                   const RunOptions& o, Record& r) {
-  const api::Response resp = m.complete(greedy_request(prompt, t.spec.max_gen_toks, t.spec.until, o.seed));
+  const int64_t context = m.capabilities().context;
+  const GenerationFit fit = fit_generation(prompt, t.spec.max_gen_toks, context, o.truncate);
+  if (fit.truncated)
+    r.note = "prompt left-truncated from " + std::to_string(fit.tokens_before) + " to " +
+             std::to_string(fit.tokens_after) + " tokens (context " + std::to_string(context) + " - max_gen_toks " +
+             std::to_string(fit.max_tokens) + ")";
+  const api::Response resp = m.complete(greedy_request(fit.prompt, fit.max_tokens, t.spec.until, o.seed));
   fill_response(r, resp);
   r.extracted = extract_answer(t.spec, resp.text);
   r.gold = gold_answer(e);
@@ -140,7 +146,42 @@ void run_rolling(const std::string& prompt, const api::Model& m, const RunOption
                {"words", count_words(prompt)}};
 }
 
+// Adds "params" and "flops" to every usage entry whose model has a known
+// parameter count.
+void add_flops(Record& r, const std::map<std::string, double>& parameters) {
+  for (auto it = r.tokens.begin(); it != r.tokens.end(); ++it) {
+    const auto p = parameters.find(it.key());
+    if (p == parameters.end()) continue;
+    nlohmann::json& u = it.value();
+    const int64_t tokens = u.value("prompt_tokens", int64_t{0}) + u.value("completion_tokens", int64_t{0}) +
+                           u.value("scored_tokens", int64_t{0});
+    u["params"] = p->second;
+    u["flops"] = flops_estimate(p->second, tokens);
+  }
+}
+
+// An example the model could not take (ContextError): stored, counted wrong.
+void record_failure(Record& r, const Example& e, OutputType type, const std::string& why) {
+  r.output.clear();
+  r.extracted.reset();
+  r.tokens = nlohmann::json::object();
+  r.cost = 0.0;
+  r.answered_by.clear();
+  r.trace = nlohmann::json::array();
+  r.correct = 0;
+  if (type == OutputType::kGenerateUntil) {
+    r.gold = gold_answer(e);
+    r.metrics = {{"exact_match", 0}};
+  } else {
+    r.gold = std::string(1, static_cast<char>('A' + e.gold));
+    r.metrics = {{"acc", 0}, {"acc_norm", 0}};
+  }
+  r.note = "failed: " + why;
+}
+
 }  // namespace
+
+double flops_estimate(double params, int64_t tokens) { return 2.0 * params * static_cast<double>(tokens); }
 
 std::string hash_hex(const std::string& text) {
   char buf[17];
@@ -203,11 +244,17 @@ Record evaluate_example(const PreparedTask& t, const Example& e, const api::Mode
   const std::string prompt = build_prompt(t.spec, e, t.fewshot, o.seed);
   r.prompt_hash = hash_hex(prompt);
   const Clock::time_point start = Clock::now();
-  switch (t.spec.output_type) {
-    case OutputType::kGenerateUntil: run_generate(t, prompt, e, m, o, r); break;
-    case OutputType::kMultipleChoice: run_choice(t, prompt, e, m, o, r); break;
-    case OutputType::kLoglikelihoodRolling: run_rolling(prompt, m, o, r); break;
+  try {
+    switch (t.spec.output_type) {
+      case OutputType::kGenerateUntil: run_generate(t, prompt, e, m, o, r); break;
+      case OutputType::kMultipleChoice: run_choice(t, prompt, e, m, o, r); break;
+      case OutputType::kLoglikelihoodRolling: run_rolling(prompt, m, o, r); break;
+    }
+  } catch (const ContextError& err) {
+    if (t.spec.output_type == OutputType::kLoglikelihoodRolling) throw;  // no wrong answer to count
+    record_failure(r, e, t.spec.output_type, err.what());
   }
+  add_flops(r, o.parameters);
   r.latency_ms = seconds_since(start) * 1000.0;
   return r;
 }

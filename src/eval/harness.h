@@ -5,6 +5,14 @@
 // Per output type (eval/task.h):
 // - generate_until: greedy complete() of the prompt (max_gen_toks, until),
 //   the answer extracted by the task's filter and compared with the gold one.
+//   A prompt longer than the model's context minus max_gen_toks is
+//   left-truncated as lm-evaluation-harness does (eval/truncate.h) when
+//   RunOptions::truncate gives the model's tokenization; the record's note
+//   says so ("prompt left-truncated ...").
+// - Any output type: a model that throws ContextError (the prompt does not fit
+//   its context) gives a stored record counted wrong, with the note
+//   "failed: <the error>" (a deterministic outcome, unlike other errors,
+//   which leave the example unstored for a rerun to retry).
 // - multiple_choice: score() of target_delimiter + each choice after the
 //   prompt; acc and acc_norm (eval/scoring.h). A model whose capabilities()
 //   cannot score is asked for a letter instead (letter_prompt; acc_norm = acc)
@@ -21,12 +29,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "api/model.h"
 #include "eval/records.h"
 #include "eval/task.h"
+#include "eval/truncate.h"
 
 namespace tandem::eval {
 
@@ -52,7 +62,20 @@ struct RunOptions {
   uint64_t seed = 1234;  // few-shot draws and the requests' sampling seed (lm-eval's default seed)
   int concurrency = 1;   // threads calling the model at once (>= 1)
   api::Price price;      // costs score() calls, which report no usage of their own (per second)
+  // Parameter count per underlying model (by the name its usage entry has):
+  // each usage entry of a record whose model is listed gets "params" and
+  // "flops" = flops_estimate(params, prompt + completion + scored tokens);
+  // an entry of an unlisted model gets none (its FLOPs are unknown).
+  std::map<std::string, double> parameters;
+  // The model's tokenization, for generate_until prompts longer than its
+  // context (eval/truncate.h fit_generation); empty: none (sent whole).
+  PromptTruncator truncate;
 };
+
+// The FLOPs estimate of a forward pass over `tokens` tokens: 2 × params × tokens
+// (a multiply and an add per weight per token; attention over the context and
+// the draft tokens a verifier rejects are not counted).
+double flops_estimate(double params, int64_t tokens);
 
 struct Progress {
   const std::string* task = nullptr;

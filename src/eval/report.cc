@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
+
+#include "util/error.h"
 
 namespace tandem::eval {
 namespace {
@@ -35,19 +38,54 @@ double tick_step(double range) {
   return 10.0 * p;
 }
 
+// A point's label: placed above-right of the point, moved up one line at a
+// time while it would overlap a label already placed (close points: their
+// names stay readable). Widths estimated at 7.5 px per character (13 px sans).
+struct LabelBox {
+  double x0, x1, y0, y1;
+};
+double label_y(std::vector<LabelBox>& placed, double x, double y, size_t chars) {
+  const double w = 7.5 * static_cast<double>(chars);
+  auto clash = [&](double ty) {
+    return std::any_of(placed.begin(), placed.end(), [&](const LabelBox& b) {
+      return x < b.x1 && b.x0 < x + w && ty - 12 < b.y1 && b.y0 < ty + 3;
+    });
+  };
+  // Above the point, else below it, else one line further up or down at a time.
+  double pick = y;
+  for (int k = 0; k < 12 && clash(pick); ++k) pick = k % 2 == 0 ? y + 22 + 15.0 * (k / 2) : y - 15.0 * (k / 2 + 1);
+  placed.push_back({x, x + w, pick - 12, pick + 3});
+  return pick;
+}
+
 const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 
 }  // namespace
 
 CostAxis cost_axis(const std::vector<Summary>& ss) {
-  for (const Summary& s : ss)
+  bool flops = true;
+  for (const Summary& s : ss) {
     if (s.total.cost > 0.0) return CostAxis::kMoney;
-  return CostAxis::kSeconds;
+    flops = flops && s.total.flops_known();
+  }
+  return flops ? CostAxis::kFlops : CostAxis::kSeconds;
+}
+
+CostAxis parse_cost_axis(const std::string& name) {
+  if (name == "money") return CostAxis::kMoney;
+  if (name == "seconds") return CostAxis::kSeconds;
+  if (name == "flops") return CostAxis::kFlops;
+  throw Error("report: --cost takes money, seconds or flops (got '" + name + "')");
 }
 
 double cost_per_example(const Summary& s, CostAxis axis) {
   const double n = static_cast<double>(std::max<size_t>(1, s.n));
-  return (axis == CostAxis::kMoney ? s.total.cost : s.total.seconds) / n;
+  switch (axis) {
+    case CostAxis::kMoney: return s.total.cost / n;
+    case CostAxis::kSeconds: return s.total.seconds / n;
+    case CostAxis::kFlops: return s.total.flops_known() ? s.total.flops / n : std::numeric_limits<double>::quiet_NaN();
+  }
+  return 0.0;
 }
 
 std::vector<size_t> pareto_front(const std::vector<double>& cost, const std::vector<double>& acc) {
@@ -64,9 +102,9 @@ std::vector<size_t> pareto_front(const std::vector<double>& cost, const std::vec
 
 std::string report_markdown(const std::vector<Summary>& ss, const std::vector<std::string>& plots) {
   std::string md = "# tandem eval report\n\n";
-  md += "| model | task | n | metric | value | 95% CI (Wilson) | cost (money) | cost / example | tokens in + out "
-        "(+ scored) | model seconds | mean latency (ms) |\n";
-  md += "|---|---|---:|---|---:|---|---:|---:|---:|---:|---:|\n";
+  md += "| model | task | n | metric | value | 95% CI (Wilson) | cost (money) | cost / example | FLOPs | FLOPs / example "
+        "| tokens in + out (+ scored) | model seconds | mean latency (ms) |\n";
+  md += "|---|---|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const Summary& s : ss) {
     const MetricValue& v = s.metrics.at(s.primary);
     std::string ci = "—", value;
@@ -79,15 +117,35 @@ std::string report_markdown(const std::vector<Summary>& ss, const std::vector<st
     }
     std::string tokens = std::to_string(s.total.prompt_tokens) + " + " + std::to_string(s.total.completion_tokens);
     if (s.total.scored_tokens > 0) tokens += " (+ " + std::to_string(s.total.scored_tokens) + ")";
+    const std::string flops = s.total.flops_known() ? fmt("%.3g", s.total.flops) : "unknown";
+    const std::string flops_each =
+        s.total.flops_known() ? fmt("%.3g", s.total.flops / static_cast<double>(s.n)) : "unknown";
     md += "| " + s.model + " | " + s.task + " | " + std::to_string(s.n) + " | " + s.primary + " | " + value + " | " +
           ci + " | " + fmt("%.6g", s.total.cost) + " | " + fmt("%.3g", s.total.cost / static_cast<double>(s.n)) +
-          " | " + tokens + " | " + fmt("%.1f", s.total.seconds) + " | " + fmt("%.0f", s.latency_ms_mean) + " |\n";
+          " | " + flops + " | " + flops_each + " | " + tokens + " | " + fmt("%.1f", s.total.seconds) + " | " + fmt("%.0f", s.latency_ms_mean) + " |\n";
   }
   md += "\nCosts: **money** is in the currency of the config's price table (local models are priced per second of "
         "their measured wall time, remote ones per token; models given as GGUF paths have no price, so 0); "
         "**tokens** are prompt + completion tokens of every underlying model (a cascade counts each stage it "
-        "called; scored = tokens evaluated by log-likelihood scoring); **model seconds** is the models' summed wall "
-        "time. Accuracy intervals are 95% Wilson score intervals.\n";
+        "called; scored = tokens evaluated by log-likelihood scoring); **FLOPs** are estimated per underlying model as "
+        "2 × parameter count × (prompt + completion + scored tokens) (parameters: every weight of a local GGUF; a "
+        "remote model's `params` in the config, else unknown), deterministic unlike seconds; **model seconds** is "
+        "the models' summed wall time. Accuracy intervals are 95% Wilson score intervals.\n";
+  for (const Summary& s : ss) {
+    if (s.total.flops_known()) continue;
+    std::string missing;
+    for (const auto& [name, t] : s.per_model)
+      if (!t.flops_known()) missing += (missing.empty() ? "" : ", ") + name;
+    md += "\nNote: " + s.model + " on " + s.task + ": FLOPs unknown (no parameter count for " + missing + ").\n";
+  }
+  for (const Summary& s : ss) {
+    if (s.failed > 0)
+      md += "\nNote: " + s.model + " on " + s.task + ": " + std::to_string(s.failed) + " of " + std::to_string(s.n) +
+            " examples failed (the prompt does not fit the model's context) and are counted wrong.\n";
+    if (s.truncated > 0)
+      md += "\nNote: " + s.model + " on " + s.task + ": " + std::to_string(s.truncated) + " of " +
+            std::to_string(s.n) + " prompts were left-truncated to fit the context (context - max_gen_toks tokens).\n";
+  }
   for (const Summary& s : ss)
     if (s.letter_fallback > 0)
       md += "\nNote: " + s.model + " on " + s.task + ": " + std::to_string(s.letter_fallback) +
@@ -97,14 +155,27 @@ std::string report_markdown(const std::vector<Summary>& ss, const std::vector<st
   return md;
 }
 
-std::string pareto_svg(const std::vector<Summary>& ss) {
-  const CostAxis axis = cost_axis(ss);
+std::string pareto_svg(const std::vector<Summary>& ss, CostAxis axis) {
   std::vector<double> cost, acc;
   for (const Summary& s : ss) {
+    if (axis == CostAxis::kFlops && !s.total.flops_known())
+      throw Error("report: FLOPs of " + s.model + " on " + s.task +
+                  " are unknown (a model without a parameter count: give remote models params: in the config); "
+                  "use --cost money or seconds");
     cost.push_back(cost_per_example(s, axis));
     acc.push_back(100.0 * accuracy(s));
   }
-  const double W = 760, H = 500, left = 80, right = 240, top = 50, bottom = 70;
+  size_t longest = 0, n_min = ss.front().n, n_max = ss.front().n;
+  for (const Summary& s : ss) {
+    longest = std::max(longest, s.model.size());
+    n_min = std::min(n_min, s.n);
+    n_max = std::max(n_max, s.n);
+  }
+  // The legend's width follows the longest name ("name (100%)").
+  const double right = std::max(240.0, 50.0 + 7.5 * static_cast<double>(longest + 7));
+  const double W = 520 + right, H = 500, left = 80, top = 50, bottom = 70;
+  const std::string n_text =
+      n_min == n_max ? std::to_string(n_min) : std::to_string(n_min) + "–" + std::to_string(n_max);
   const double pw = W - left - right, ph = H - top - bottom;
   double xmax = *std::max_element(cost.begin(), cost.end());
   if (xmax <= 0) xmax = 1;
@@ -117,7 +188,7 @@ std::string pareto_svg(const std::vector<Summary>& ss) {
                     fmt("%.0f", H) + "\" font-family=\"sans-serif\" font-size=\"13\">\n";
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   svg += "<text x=\"" + fmt("%.0f", left + pw / 2) + "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">" +
-         escape_xml(ss.front().task) + ": accuracy against cost (n = " + std::to_string(ss.front().n) + ")</text>\n";
+         escape_xml(ss.front().task) + ": accuracy against cost (n = " + n_text + ")</text>\n";
   for (double a = 0; a <= 100.0001; a += 20) {  // y grid and ticks
     svg += "<line x1=\"" + fmt("%.1f", left) + "\" x2=\"" + fmt("%.1f", left + pw) + "\" y1=\"" + fmt("%.1f", Y(a)) +
            "\" y2=\"" + fmt("%.1f", Y(a)) + "\" stroke=\"#ddd\"/>\n";
@@ -132,9 +203,10 @@ std::string pareto_svg(const std::vector<Summary>& ss) {
   }
   svg += "<rect x=\"" + fmt("%.0f", left) + "\" y=\"" + fmt("%.0f", top) + "\" width=\"" + fmt("%.0f", pw) +
          "\" height=\"" + fmt("%.0f", ph) + "\" fill=\"none\" stroke=\"black\"/>\n";
-  const std::string xlabel = axis == CostAxis::kMoney
-                                 ? "cost per example (money, at the config's prices)"
-                                 : "model wall time per example (seconds; no prices set)";
+  const std::string xlabel =
+      axis == CostAxis::kMoney   ? "cost per example (money, at the config's prices)"
+      : axis == CostAxis::kFlops ? "FLOPs per example (estimate: 2 × parameters × tokens)"
+                                 : "model wall time per example (seconds)";
   svg += "<text x=\"" + fmt("%.0f", left + pw / 2) + "\" y=\"" + fmt("%.0f", H - 22) + "\" text-anchor=\"middle\">" +
          xlabel + "</text>\n";
   svg += "<text transform=\"translate(24," + fmt("%.0f", top + ph / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
@@ -147,13 +219,15 @@ std::string pareto_svg(const std::vector<Summary>& ss) {
     path += (k == 0 ? "M" : " L") + fmt("%.1f", X(cost[i])) + "," + fmt("%.1f", Y(acc[i]));
   }
   svg += "<path d=\"" + path + "\" fill=\"none\" stroke=\"#555\" stroke-width=\"1.5\" stroke-dasharray=\"6,4\"/>\n";
+  std::vector<LabelBox> labels;
   for (size_t i = 0; i < ss.size(); ++i) {
     const char* color = kColors[i % (sizeof kColors / sizeof kColors[0])];
     const bool on_front = std::find(front.begin(), front.end(), i) != front.end();
     svg += "<circle cx=\"" + fmt("%.1f", X(cost[i])) + "\" cy=\"" + fmt("%.1f", Y(acc[i])) + "\" r=\"6\" fill=\"" +
            color + "\" stroke=\"black\" stroke-width=\"" + (on_front ? "2" : "0.5") + "\"/>\n";
-    svg += "<text x=\"" + fmt("%.1f", X(cost[i]) + 9) + "\" y=\"" + fmt("%.1f", Y(acc[i]) - 8) + "\">" +
-           escape_xml(ss[i].model) + "</text>\n";
+    const double ty = label_y(labels, X(cost[i]) + 9, Y(acc[i]) - 8, ss[i].model.size());
+    svg += "<text x=\"" + fmt("%.1f", X(cost[i]) + 9) + "\" y=\"" + fmt("%.1f", ty) + "\">" + escape_xml(ss[i].model) +
+           "</text>\n";
     const double ly = top + 20 + 22.0 * static_cast<double>(i);
     svg += "<circle cx=\"" + fmt("%.0f", W - right + 24) + "\" cy=\"" + fmt("%.1f", ly - 4) + "\" r=\"6\" fill=\"" +
            color + "\"/>\n";
@@ -165,6 +239,40 @@ std::string pareto_svg(const std::vector<Summary>& ss) {
          fmt("%.1f", fy - 4) + "\" y2=\"" + fmt("%.1f", fy - 4) + "\" stroke=\"#555\" stroke-dasharray=\"6,4\"/>\n";
   svg += "<text x=\"" + fmt("%.0f", W - right + 40) + "\" y=\"" + fmt("%.1f", fy) + "\">Pareto frontier</text>\n";
   return svg + "</svg>\n";
+}
+
+Coverage coverage(const nlohmann::json& results, const std::string& task) {
+  const nlohmann::json* n = nullptr;
+  if (results.contains("n-samples") && results["n-samples"].contains(task)) n = &results["n-samples"][task];
+  if (n == nullptr) return Coverage::kUnknown;
+  const nlohmann::json& config = results.value("config", nlohmann::json::object());
+  if (config.value("subset", std::string()) == "tiny") return Coverage::kSubset;
+  return n->value("original", int64_t{-1}) == n->value("effective", int64_t{-2}) ? Coverage::kFull : Coverage::kPartial;
+}
+
+std::string fidelity_markdown(const std::vector<Fidelity>& pairs) {
+  if (pairs.empty()) return {};
+  std::string md = "\n## Subset fidelity\n\nThe tiny subset's estimate against the full set's value, where both were run: "
+                   "difference = subset - full, in points and in standard errors of the subset's estimate (sample "
+                   "standard deviation / sqrt(n), as lm-eval's _stderr); |difference| under 2 SE is what sampling "
+                   "alone explains about 95% of the time.\n\n";
+  md += "| model | task | metric | subset n | subset estimate ± SE | full n | full value | difference | difference / SE |\n";
+  md += "|---|---|---|---:|---:|---:|---:|---:|---:|\n";
+  for (const Fidelity& f : pairs) {
+    const std::string& metric = f.full.primary;
+    const MetricValue& sub = f.subset.metrics.at(metric);
+    const double full = f.full.metrics.at(metric).value, diff = sub.value - full;
+    const bool pct = metric != "perplexity";
+    const double k = pct ? 100.0 : 1.0;
+    const char* unit = pct ? "%" : "";
+    const std::string se = sub.standard_error ? fmt("%.1f", k * *sub.standard_error) : "—";
+    const std::string z = sub.standard_error && *sub.standard_error > 0 ? fmt("%+.2f", diff / *sub.standard_error)
+                                                                        : "—";
+    md += "| " + f.full.model + " | " + f.full.task + " | " + metric + " | " + std::to_string(f.subset.n) + " | " +
+          fmt("%.1f", k * sub.value) + " ± " + se + unit + " | " + std::to_string(f.full.n) + " | " +
+          fmt("%.1f", k * full) + unit + " | " + fmt("%+.1f", k * diff) + (pct ? " points" : "") + " | " + z + " |\n";
+  }
+  return md;
 }
 
 }  // namespace tandem::eval

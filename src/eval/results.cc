@@ -25,11 +25,14 @@ void add_usage(CostTotals& t, const nlohmann::json& u) {
   t.scored_tokens += u.value("scored_tokens", int64_t{0});
   t.seconds += u.value("seconds", 0.0);
   t.cost += u.value("cost", 0.0);
+  if (u.contains("flops")) t.flops += u["flops"].get<double>();
+  else ++t.flops_missing;
 }
 
 nlohmann::ordered_json totals_json(const CostTotals& t) {
   return {{"prompt_tokens", t.prompt_tokens}, {"completion_tokens", t.completion_tokens},
-          {"scored_tokens", t.scored_tokens}, {"seconds", t.seconds}, {"cost", t.cost}};
+          {"scored_tokens", t.scored_tokens}, {"seconds", t.seconds}, {"cost", t.cost},
+          {"flops", t.flops_known() ? nlohmann::ordered_json(t.flops) : nlohmann::ordered_json(nullptr)}};
 }
 
 }  // namespace
@@ -72,7 +75,9 @@ Summary summarize(const std::vector<Record>& records) {
       add_usage(s.total, u);
     }
     latency += r.latency_ms;
-    if (!r.note.empty()) ++s.letter_fallback;
+    if (r.note.starts_with("letter fallback")) ++s.letter_fallback;
+    if (r.note.starts_with("failed: ")) ++s.failed;
+    if (r.note.starts_with("prompt left-truncated")) ++s.truncated;
   }
   s.latency_ms_mean = latency / static_cast<double>(s.n);
   for (const auto& [key, xs] : binary) s.metrics[key] = mean_with_stderr(xs);
@@ -104,7 +109,8 @@ nlohmann::ordered_json results_json(const std::vector<TaskInfo>& tasks, const st
     for (const auto& [name, t] : s.per_model) per_model[name] = totals_json(t);
     extra[key] = {{"n", s.n}, {"correct", s.correct}, {"primary_metric", s.primary},
                   {"total", totals_json(s.total)}, {"per_model", per_model},
-                  {"latency_ms_mean", s.latency_ms_mean}, {"letter_fallback_samples", s.letter_fallback}};
+                  {"latency_ms_mean", s.latency_ms_mean}, {"letter_fallback_samples", s.letter_fallback},
+                  {"failed_samples", s.failed}, {"truncated_samples", s.truncated}};
   }
   j["results"] = results;
   nlohmann::ordered_json configs, versions, nshot, hib, nsamples;
@@ -135,7 +141,9 @@ nlohmann::ordered_json results_json(const std::vector<TaskInfo>& tasks, const st
   nlohmann::ordered_json notes = nlohmann::ordered_json::object();
   for (const auto& [model, n] : run.model_notes) notes[model] = n;
   j["tandem"] = {{"cost_units", "cost: money in the currency of the config's price table (local models priced per "
-                                "second of wall time); seconds: the models' wall time; tokens per underlying model"},
+                                "second of wall time); seconds: the models' wall time; tokens per underlying model; flops: "
+                                "2 x parameter count x (prompt + completion + scored tokens) per underlying model, "
+                                "null where a model's parameter count is unknown"},
                  {"models", run.models}, {"summaries", extra}, {"notes", notes}, {"subsets", subsets}};
   return j;
 }

@@ -28,6 +28,9 @@ struct CostTotals {
   int64_t scored_tokens = 0;  // tokens score() evaluated (multiple choice, perplexity)
   double seconds = 0.0;       // the models' wall time
   double cost = 0.0;          // money in the config's price currency
+  double flops = 0.0;         // summed FLOPs estimates (eval/harness.h flops_estimate) of the entries that have one
+  int64_t flops_missing = 0;  // usage entries without a FLOPs estimate (a model of unknown parameter count)
+  bool flops_known() const { return flops_missing == 0; }
 };
 
 struct Summary {
@@ -45,6 +48,8 @@ struct Summary {
   std::map<std::string, CostTotals> per_model;
   double latency_ms_mean = 0.0;
   size_t letter_fallback = 0;  // records answered by a generated letter
+  size_t failed = 0;           // records of examples the model could not take (note "failed: ..."), counted wrong
+  size_t truncated = 0;        // records whose prompt was left-truncated to fit the context
 };
 
 // The summary of the records of one (task, model). Precondition: not empty,

@@ -7,6 +7,18 @@
 #include "eval/hash.h"
 
 namespace tandem::eval {
+namespace {
+
+// FNV-1a-64 alone orders sequential ids ("x-0" ... "x-199") by their length and
+// prefix: its last multiply spreads the final byte into the high bits only
+// weakly, so the smallest hashes were one contiguous block of rows (the first
+// 100 of arith-d2). The SplitMix64 finalizer mixes every bit into every bit.
+uint64_t rank_key(const std::string& id) {
+  uint64_t state = fnv1a64(id);
+  return splitmix64(state);
+}
+
+}  // namespace
 
 std::vector<size_t> stratified_subset(const std::vector<std::string>& ids, const std::vector<int64_t>& strata,
                                       size_t size) {
@@ -35,7 +47,7 @@ std::vector<size_t> stratified_subset(const std::vector<std::string>& ids, const
   for (size_t k = 0; given < size && k < remainders.size(); ++k, ++given) ++quota[std::get<1>(remainders[k])];
   for (auto& [key, members] : groups) {
     std::sort(members.begin(), members.end(), [&](size_t a, size_t b) {
-      const uint64_t ha = fnv1a64(ids[a]), hb = fnv1a64(ids[b]);
+      const uint64_t ha = rank_key(ids[a]), hb = rank_key(ids[b]);
       return ha != hb ? ha < hb : ids[a] < ids[b];
     });
     const size_t take = std::min(quota[key], members.size());

@@ -13,8 +13,9 @@ namespace tandem::eval {
 // strata by `strata[i]` (e.g. the gold choice of a multiple-choice task; all
 // equal for one stratum); each stratum gets size * its share of the examples,
 // rounded by largest remainder (ties: the stratum with the smaller key). Within
-// a stratum the examples with the smallest FNV-1a-64 hash of their id are
-// taken (ties: the smaller id). All examples when size >= ids.size().
+// a stratum the examples with the smallest key are taken (ties: the smaller
+// id), the key being SplitMix64's output for the state FNV-1a-64(id) (hash.h):
+// a spread sample even of sequentially numbered ids. All examples when size >= ids.size().
 // Precondition: strata.size() == ids.size() (or strata empty: one stratum).
 std::vector<size_t> stratified_subset(const std::vector<std::string>& ids, const std::vector<int64_t>& strata,
                                       size_t size);

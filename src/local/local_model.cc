@@ -149,6 +149,8 @@ LocalResult LocalModel::run(const api::Request& q, const api::StreamCallback& on
   try {
     const decode::StrategyOptions o = options_for(q);
     out.stats = decode::run_strategy(*model_, prompt_for(q), o, on_text ? decode::TextCallback(on_text) : decode::TextCallback());
+  } catch (const ContextError& e) {  // keeps its type: callers may record it as the outcome
+    throw ContextError(name_ + ": " + e.what());
   } catch (const Error& e) {
     throw Error(name_ + ": " + e.what());
   }

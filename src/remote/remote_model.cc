@@ -222,7 +222,7 @@ api::Response RemoteModel::complete(const api::Request& request, const api::Stre
     const int64_t answer_tokens = max_tokens < 0 ? 1 : max_tokens;  // unbounded: room for one at least
     const int64_t need = prompt_tokens + answer_tokens;
     if (need > options_.context) {
-      throw Error(who + "the request needs about " + std::to_string(prompt_tokens) +
+      throw ContextError(who + "the request needs about " + std::to_string(prompt_tokens) +
                   " prompt tokens (estimated as ceil(bytes / 4) + 4 per message) + " +
                   std::to_string(answer_tokens) + " max_tokens = " + std::to_string(need) +
                   ", more than its context of " + std::to_string(options_.context) + " tokens");
@@ -279,7 +279,7 @@ api::Score RemoteModel::score(std::string_view prompt, std::string_view continua
   if (api_ != Api::kCompletions || !options_.logprobs) return Model::score(prompt, continuation);
   const std::string text = std::string(prompt) + std::string(continuation);
   if (options_.context > 0 && estimate_tokens(text) > options_.context) {
-    throw Error("remote model '" + options_.name + "': the text to score needs about " +
+    throw ContextError("remote model '" + options_.name + "': the text to score needs about " +
                 std::to_string(estimate_tokens(text)) + " tokens, more than its context of " +
                 std::to_string(options_.context));
   }

@@ -13,4 +13,12 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
+// A request longer than the model's context (a prompt that does not fit).
+// Deterministic: retrying the same request cannot help, so callers may record
+// it as the request's outcome (the eval harness counts the example wrong).
+class ContextError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace tandem

@@ -61,7 +61,7 @@ const char* kConfig = R"(models:
   base: {type: local, path: base.gguf, strategy: speculative, draft: tiny}
   judged: {type: local, path: small.gguf, strategy: best-of-n, n_samples: 3, scorer: base}
   tiny: {type: local, path: tiny.gguf}
-  big: {type: remote, base_url: "http://127.0.0.1:8080/v1", api_key_env: TANDEM_CONFIG_TEST_KEY}
+  big: {type: remote, base_url: "http://127.0.0.1:8080/v1", api_key_env: TANDEM_CONFIG_TEST_KEY, params: 7e9}
 prices: {big: {input_per_mtok: 0.5, output_per_mtok: 1.5}, judged: {per_second: 0.25}, default_local: {per_second: 0.0001}}
 defaults: {model: outer}
 )";
@@ -109,6 +109,8 @@ TEST_F(ConfigBuild, DependenciesFirstEachOnceShared) {
   EXPECT_EQ(set.prices.at("judged").per_second, 0.25);
   EXPECT_EQ(set.prices.at("big").output_per_mtok, 1.5);
   EXPECT_EQ(set.prices.count("outer"), 0u);
+  // Parameter counts: the remote models whose spec states `params`.
+  EXPECT_EQ(set.parameters, (std::map<std::string, double>{{"big", 7e9}}));
   EXPECT_EQ(set.default_model, "outer");
 }
 

@@ -62,7 +62,7 @@ TEST_F(ConfigErrors, UnknownKeyNamesItAndListsTheAllowedOnes) {
                      "    timeout: 3\n"),
             "c.yaml:5:5: unknown key 'timeout' in remote model 'big' (allowed: type, base_url, model, api, api_key_env, "
             "context, connect_timeout_s, read_timeout_s, max_retries, max_concurrency, cooldown_after, cooldown_s, "
-            "logprobs)");
+            "logprobs, params)");
   EXPECT_EQ(error_of("models:\n"
                      "  tiny:\n"
                      "    type: local\n"
@@ -108,6 +108,12 @@ TEST_F(ConfigErrors, WrongTypeNamesTheKeyTheExpectedTypeAndTheValue) {
   EXPECT_EQ(error_of("models:\n"
                      "  tiny: {type: local, path: tiny.gguf, strategy: lookup, adaptive_draft: maybe}\n"),
             "c.yaml:2:74: 'adaptive_draft' of local model 'tiny' must be true or false, got 'maybe'");
+  EXPECT_EQ(error_of("models:\n"
+                     "  big: {type: remote, base_url: \"http://h/v1\", params: 0}\n"),
+            "c.yaml:2:56: 'params' of remote model 'big' must be a number >= 1, got '0'");
+  EXPECT_EQ(error_of("models:\n"
+                     "  big: {type: remote, base_url: \"http://h/v1\", params: 7B}\n"),
+            "c.yaml:2:56: 'params' of remote model 'big' must be a number >= 1, got '7B'");
   EXPECT_EQ(error_of("models:\n"
                      "  tiny: {path: tiny.gguf}\n"),
             "c.yaml:2:3: model 'tiny' needs 'type'");

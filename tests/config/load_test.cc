@@ -27,7 +27,8 @@ models:
     n_ctx: 512
     sampling: {top_k: 10, seed: 7}
   big: {type: remote, base_url: "http://127.0.0.1:8080/v1", model: default, api: completions,
-        api_key_env: TANDEM_REMOTE_KEY, context: 4096, max_retries: 0, read_timeout_s: 2.5}
+        api_key_env: TANDEM_REMOTE_KEY, context: 4096, max_retries: 0, read_timeout_s: 2.5,
+        params: 70000000000}
   tiny-then-base:
     type: cascade
     stages: [tiny, base]
@@ -82,6 +83,7 @@ TEST_F(ConfigLoad, EveryTypeIntoItsSpec) {
   EXPECT_EQ(big.max_retries, 0);
   EXPECT_EQ(big.read_timeout_s, 2.5);
   EXPECT_FALSE(big.connect_timeout_s.has_value());
+  EXPECT_EQ(big.params, 7e10);
 
   const auto& cascade = std::get<CascadeSpec>(c.find("tiny-then-base")->spec);
   ASSERT_EQ(cascade.stages.size(), 2u);

@@ -113,7 +113,9 @@ TEST(Harness, ArcEasyRowsByLogLikelihoodAndByLetter) {
   const fs::path dir = fresh_dir("arc");
   RecordStore store((dir / "records.sqlite").string());
   const auto tiny = open_model("tandem-tiny");
-  const RunSummary s = run_task(t, *tiny, store, {.seed = 1234, .concurrency = 2, .price = {}});
+  RunOptions two_threads;
+  two_threads.concurrency = 2;
+  const RunSummary s = run_task(t, *tiny, store, two_threads);
   EXPECT_EQ(s.evaluated, 4u);
   EXPECT_FALSE(s.letter_fallback);
   const std::vector<Record> rows = store.all("arc_easy", "tandem-tiny");

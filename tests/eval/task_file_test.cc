@@ -2,7 +2,7 @@
 // parsing with file:line:column errors, answers extracted through the filter
 // path on tricky strings, numbers compared as numbers, acc_norm on a
 // hand-computed example, and the tiny subset against ids picked by hand (a
-// Python FNV-1a-64 computation, pinned below).
+// Python SplitMix64-of-FNV-1a-64 computation, pinned below).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -136,12 +136,23 @@ TEST(Subset, PinnedIdsOfASmallSyntheticSet) {
     ids.push_back("ex-" + std::to_string(i));
     strata.push_back(i % 3);
   }
-  // Expected lists computed independently (Python: FNV-1a-64 of the ids;
-  // quotas 2, 2, 1 by largest remainder of 5 * 7/20, 5 * 7/20, 5 * 6/20).
-  EXPECT_EQ(stratified_subset(ids, strata, 5), (std::vector<size_t>{11, 12, 13, 18, 19}));
-  EXPECT_EQ(stratified_subset(ids, {}, 4), (std::vector<size_t>{12, 13, 18, 19}));
+  // Expected lists computed independently (Python: SplitMix64 of FNV-1a-64 of
+  // the ids; quotas 2, 2, 1 by largest remainder of 5 * 7/20, 5 * 7/20, 5 * 6/20).
+  EXPECT_EQ(stratified_subset(ids, strata, 5), (std::vector<size_t>{5, 9, 16, 18, 19}));
+  EXPECT_EQ(stratified_subset(ids, {}, 4), (std::vector<size_t>{5, 8, 16, 19}));
   EXPECT_EQ(stratified_subset(ids, strata, 5), stratified_subset(ids, strata, 5));
   EXPECT_EQ(stratified_subset(ids, strata, 50).size(), 20u);
+}
+
+// Sequentially numbered ids (arith-d2's synth-math-d2-0 ... -199): the
+// subset is spread over the rows, not one block. FNV-1a-64 alone picked
+// exactly rows 0-99; the count below was computed in Python.
+TEST(Subset, SpreadOverSequentiallyNumberedIds) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 200; ++i) ids.push_back("synth-math-d2-" + std::to_string(i));
+  const std::vector<size_t> picked = stratified_subset(ids, {}, kTinySubsetSize);
+  ASSERT_EQ(picked.size(), kTinySubsetSize);
+  EXPECT_EQ(std::count_if(picked.begin(), picked.end(), [](size_t i) { return i < 100; }), 56);
 }
 
 TEST(Subset, IndependentOfRowOrder) {

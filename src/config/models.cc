@@ -239,10 +239,8 @@ void parse_text_fields(const Fields& f, RuleSpec& r) {
   if (r.templ && r.templ->find("{answer}") == std::string::npos)
     fail(f.value_at("template"), "'template' of " + f.what() +
                                      " has no {answer} placeholder (every answer would be judged the same)");
-  for (const auto& [key, field] : {std::pair{"verdict", &r.verdict}, std::pair{"against", &r.against}}) {
-    *field = f.string(key);
-    if (*field && (*field)->empty()) fail(f.value_at(key), "'" + std::string(key) + "' of " + f.what() + " is empty");
-  }
+  r.verdict = f.string("verdict");  // a string is never empty (Fields::string)
+  r.against = f.string("against");
   if (r.signal == "verdict") {
     f.require("judge", r.at);
     r.judge = f.reference("judge");

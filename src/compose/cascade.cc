@@ -86,7 +86,7 @@ api::Response Cascade::complete(const api::Request& request, const api::StreamCa
     std::vector<api::Response> answers;
     answers.reserve(asks.size());
     for (const auto& a : asks) answers.push_back(stage.complete(a));  // buffered: no callback
-    Signal s = rule.evaluate(request, answers);
+    Signal s = rule.evaluate_with_stage(stage, request, answers);
     if (s.chosen >= answers.size())
       throw Error("cascade '" + options_.name + "': rule '" + std::string(rule.signal()) + "' chose answer " +
                   std::to_string(s.chosen) + " of " + std::to_string(answers.size()));

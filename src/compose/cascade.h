@@ -21,7 +21,8 @@
 //   merge by name; a model asked twice, e.g. k agreement samples, is one entry).
 //   Cost is the sum of those usages' costs.
 // - trace: per stage tried, the stage's own trace steps (nested decisions, in
-//   the order its calls ran) followed by one step of this cascade: model = the
+//   the order its calls ran), then the rule's own steps (a judge's verdict,
+//   a self-verification; compose/verdict_rules.h), then one step of this cascade: model = the
 //   stage's name, signal, value, threshold, decision "accept" or "defer"; the
 //   last stage's step has no signal and decision "answer".
 // - latency_ms: wall time of the whole cascade.

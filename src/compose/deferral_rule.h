@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/model.h"
 #include "api/types.h"
 
 namespace tandem::compose {
@@ -50,6 +51,14 @@ class DeferralRule {
   // The signal over the stage's answers, one per stage_requests() entry, in
   // that order. Throws tandem::Error when the answers lack what the rule needs.
   virtual Signal evaluate(const api::Request& request, std::span<const api::Response> answers) const = 0;
+  // What a composition calls: evaluate() with the stage that gave the answers,
+  // for rules that ask it again (self_verify, compose/verdict_rules.h). The
+  // default ignores the stage.
+  virtual Signal evaluate_with_stage(const api::Model& stage, const api::Request& request,
+                                     std::span<const api::Response> answers) const {
+    (void)stage;
+    return evaluate(request, answers);
+  }
 };
 
 }  // namespace tandem::compose

@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 
+#include "compose/verdict_rules.h"
 #include "util/answer.h"
 #include "util/error.h"
 
@@ -115,13 +116,32 @@ Signal AgreementRule::evaluate(const api::Request&, std::span<const api::Respons
   return s;
 }
 
+namespace {
+
+// The first field set in `o` that `signal` does not use, or null.
+const char* unused_field(const RuleOptions& o) {
+  const bool agreement = o.signal == "agreement", verdict = o.signal == "verdict",
+             self_verify = o.signal == "self_verify";
+  if (o.samples && !agreement && !self_verify) return "samples";
+  if (o.agree_on && !agreement) return "agree_on";
+  if (o.temperature && !agreement && !self_verify) return "temperature";
+  if (o.judge && !verdict) return "judge";
+  if (o.templ && !verdict && !self_verify) return "template";
+  if (o.verdict && !verdict) return "verdict";
+  if (o.against && !verdict) return "against";
+  return nullptr;
+}
+
+}  // namespace
+
 std::shared_ptr<const DeferralRule> make_rule(const RuleOptions& o) {
-  if (o.signal == "mean_logprob" || o.signal == "min_logprob") {
-    const char* extra = o.samples ? "samples" : o.agree_on ? "agree_on" : o.temperature ? "temperature" : nullptr;
-    if (extra) throw Error("rule '" + o.signal + "': '" + extra + "' applies to the agreement signal only");
-    if (o.signal == "mean_logprob") return std::make_shared<MeanLogprobRule>(o.threshold);
-    return std::make_shared<MinLogprobRule>(o.threshold);
-  }
+  static const char* const kSignals[] = {"mean_logprob", "min_logprob", "agreement", "verdict", "self_verify"};
+  if (std::find(std::begin(kSignals), std::end(kSignals), o.signal) == std::end(kSignals))
+    throw Error("unknown rule signal '" + o.signal +
+                "' (use mean_logprob, min_logprob, agreement, verdict or self_verify)");
+  if (const char* extra = unused_field(o))
+    throw Error("rule '" + o.signal + "': '" + extra + "' is not used by the " + o.signal + " signal");
+  if (o.signal == "min_logprob") return std::make_shared<MinLogprobRule>(o.threshold);
   if (o.signal == "agreement") {
     AgreementOptions a;
     a.samples = o.samples.value_or(a.samples);
@@ -132,7 +152,22 @@ std::shared_ptr<const DeferralRule> make_rule(const RuleOptions& o) {
     a.on = on == "text" ? AgreeOn::kText : AgreeOn::kAnswer;
     return std::make_shared<AgreementRule>(o.threshold, a);
   }
-  throw Error("unknown rule signal '" + o.signal + "' (use mean_logprob, min_logprob or agreement)");
+  if (o.signal == "verdict") {
+    VerdictOptions v;
+    v.judge = o.judge;
+    if (o.templ) v.templ = *o.templ;
+    if (o.verdict) v.verdict = *o.verdict;
+    if (o.against) v.against = *o.against;
+    return std::make_shared<VerdictRule>(o.threshold, std::move(v));
+  }
+  if (o.signal == "self_verify") {
+    SelfVerifyOptions v;
+    v.samples = o.samples.value_or(v.samples);
+    v.temperature = o.temperature.value_or(v.temperature);
+    if (o.templ) v.templ = *o.templ;
+    return std::make_shared<SelfVerifyRule>(o.threshold, std::move(v));
+  }
+  return std::make_shared<MeanLogprobRule>(o.threshold);  // mean_logprob, the one signal left
 }
 
 }  // namespace tandem::compose

@@ -69,19 +69,26 @@ class AgreementRule : public DeferralRule {
 
 // One `rule:` of a config, e.g. {signal: mean_logprob, threshold: -0.35} or
 // {signal: agreement, threshold: 0.6, samples: 5, agree_on: answer,
-// temperature: 0.7}. The agreement fields are empty unless the config sets
-// them; set for another signal, they are an error (never silently ignored).
+// temperature: 0.7}. The optional fields are empty unless the config sets
+// them; set for a signal that does not use them, they are an error (never
+// silently ignored). The verdict and self_verify rules are in
+// compose/verdict_rules.h.
 struct RuleOptions {
-  std::string signal;  // "mean_logprob", "min_logprob" or "agreement"
+  std::string signal;  // "mean_logprob", "min_logprob", "agreement", "verdict" or "self_verify"
   double threshold = 0.0;
-  std::optional<int> samples;           // agreement: default 5
+  std::optional<int> samples;           // agreement (default 5), self_verify (default 4)
   std::optional<std::string> agree_on;  // agreement: "answer" (default) or "text"
-  std::optional<float> temperature;     // agreement: default 0.7
+  std::optional<float> temperature;     // agreement, self_verify: default 0.7
+  std::shared_ptr<const api::Model> judge;  // verdict: required
+  std::optional<std::string> templ;     // verdict, self_verify: holds {question} and {answer}
+  std::optional<std::string> verdict;   // verdict: default " Yes"
+  std::optional<std::string> against;   // verdict: default " No"
 };
 
 // The rule `options` describe. Throws tandem::Error naming the problem (an
-// unknown signal, a NaN threshold, k < 2, a temperature <= 0, an agreement
-// field on a logprob signal).
+// unknown signal, a NaN threshold, k < 2 (agreement) or k < 1 (self_verify),
+// a temperature <= 0, a field the signal does not use, a missing judge or
+// one that cannot score).
 std::shared_ptr<const DeferralRule> make_rule(const RuleOptions& options);
 
 }  // namespace tandem::compose

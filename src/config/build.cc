@@ -71,7 +71,9 @@ class Constructor {
     if (!builders_.cascade) fail(m.at, "no builder for cascades here (model '" + m.name + "')");
     std::vector<ModelPtr> stages;
     for (const Reference& s : c.stages) stages.push_back(set_.models.at(s.name));
-    return builders_.cascade(m.name, c, stages);
+    std::vector<ModelPtr> judges;
+    for (const RuleSpec& r : c.rules) judges.push_back(dep(r.judge));
+    return builders_.cascade(m.name, c, stages, judges);
   }
 
  private:

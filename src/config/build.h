@@ -33,11 +33,14 @@ struct LocalHelpers {
 // One constructor per type. Each gets the model's config name (the name the
 // Model must answer to), its spec, and its dependencies already built; it
 // returns the Model or throws tandem::Error. A builder for a type the config
-// does not use may be left empty.
+// does not use may be left empty. A cascade's `judges` has one entry per rule
+// of its spec: the rule's judge model (verdict), null where it names none.
 struct Builders {
   std::function<ModelPtr(const std::string& name, const LocalSpec&, const LocalHelpers&)> local;
   std::function<ModelPtr(const std::string& name, const RemoteSpec&)> remote;
-  std::function<ModelPtr(const std::string& name, const CascadeSpec&, const std::vector<ModelPtr>& stages)> cascade;
+  std::function<ModelPtr(const std::string& name, const CascadeSpec&, const std::vector<ModelPtr>& stages,
+                         const std::vector<ModelPtr>& judges)>
+      cascade;
 };
 
 struct ModelSet {

@@ -28,6 +28,19 @@ void check_local_helpers(const ModelSpec& m, const LocalSpec& l, const Config& c
   }
 }
 
+// A verdict rule's judge scores text: of the config's types, only a local
+// model can (Model::score).
+void check_judges(const ModelSpec& m, const CascadeSpec& c, const Config& config) {
+  for (const RuleSpec& rule : c.rules) {
+    if (!rule.judge) continue;
+    const ModelSpec* target = config.find(rule.judge->name);
+    if (target->type() != "local")
+      fail(rule.judge->at, "judge '" + target->name + "' of cascade '" + m.name +
+                               "' must be a local model (it scores text), but it is a " + std::string(target->type()) +
+                               (target->type() == "cascade" ? "" : " model"));
+  }
+}
+
 class CycleFinder {
  public:
   explicit CycleFinder(const Config& config) : config_(config) {}
@@ -71,6 +84,7 @@ void check_references(const Config& config) {
   for (const ModelSpec& m : config.models) {
     for (const Reference* r : m.references()) check_exists(*r, config);
     if (const auto* l = std::get_if<LocalSpec>(&m.spec)) check_local_helpers(m, *l, config);
+    if (const auto* c = std::get_if<CascadeSpec>(&m.spec)) check_judges(m, *c, config);
   }
   if (config.defaults.model) check_exists(*config.defaults.model, config);
   CycleFinder finder(config);

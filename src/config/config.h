@@ -105,15 +105,21 @@ struct RemoteSpec {
   api::Price price;                 // prices.<name> (required)
 };
 
-// One deferral rule (compose/signals.h RuleOptions): accept a stage's answer
-// when signal >= threshold. threshold may be -inf (always accept) or +inf
-// (never); logprob signals need a threshold <= 0, agreement one in [0, 1].
+// One deferral rule (compose/signals.h RuleOptions, compose/verdict_rules.h):
+// accept a stage's answer when signal >= threshold. threshold may be -inf
+// (always accept) or +inf (never); logprob signals need a threshold <= 0,
+// agreement, verdict and self_verify one in [0, 1]. A field is set only by
+// the signals that use it (else load() fails at the key).
 struct RuleSpec {
-  std::string signal;  // mean_logprob, min_logprob or agreement
+  std::string signal;  // mean_logprob, min_logprob, agreement, verdict or self_verify
   double threshold = 0.0;
-  std::optional<int> samples;           // agreement only (alias k): >= 2
+  std::optional<int> samples;           // agreement (alias k): >= 2; self_verify: >= 1
   std::optional<std::string> agree_on;  // agreement only (alias mode): answer or text
-  std::optional<float> temperature;     // agreement only: > 0
+  std::optional<float> temperature;     // agreement, self_verify: > 0
+  std::optional<Reference> judge;       // verdict (required): a local model (it scores text)
+  std::optional<std::string> templ;     // verdict, self_verify (key `template`): holds {answer}
+  std::optional<std::string> verdict;   // verdict: default " Yes"
+  std::optional<std::string> against;   // verdict: default " No"
   Location at;                          // the rule's map
 };
 
@@ -129,7 +135,8 @@ struct ModelSpec {
   std::variant<LocalSpec, RemoteSpec, CascadeSpec> spec;
 
   std::string_view type() const;  // "local", "remote" or "cascade"
-  // The models this one is built from, in the order they appear.
+  // The models this one is built from, in the order they appear (a
+  // cascade's stages and its rules' judges).
   std::vector<const Reference*> references() const;
 };
 

@@ -74,12 +74,23 @@ ModelPtr build_remote(const std::string& name, const RemoteSpec& s) {
   return std::make_shared<remote::RemoteModel>(std::move(o));
 }
 
-ModelPtr build_cascade(const std::string& name, const CascadeSpec& s, const std::vector<ModelPtr>& stages) {
+ModelPtr build_cascade(const std::string& name, const CascadeSpec& s, const std::vector<ModelPtr>& stages,
+                       const std::vector<ModelPtr>& judges) {
   compose::CascadeOptions o;
   o.name = name;
   o.stages = stages;
-  for (const RuleSpec& r : s.rules)
-    o.rules.push_back(compose::make_rule({r.signal, r.threshold, r.samples, r.agree_on, r.temperature}));
+  for (size_t i = 0; i < s.rules.size(); ++i) {
+    const RuleSpec& r = s.rules[i];
+    o.rules.push_back(compose::make_rule({.signal = r.signal,
+                                          .threshold = r.threshold,
+                                          .samples = r.samples,
+                                          .agree_on = r.agree_on,
+                                          .temperature = r.temperature,
+                                          .judge = i < judges.size() ? judges[i] : nullptr,
+                                          .templ = r.templ,
+                                          .verdict = r.verdict,
+                                          .against = r.against}));
+  }
   return std::make_shared<compose::Cascade>(std::move(o));
 }
 

@@ -25,6 +25,8 @@ std::vector<const Reference*> ModelSpec::references() const {
     }
   } else if (const auto* c = std::get_if<CascadeSpec>(&spec)) {
     for (const Reference& r : c->stages) refs.push_back(&r);
+    for (const RuleSpec& rule : c->rules)
+      if (rule.judge) refs.push_back(&*rule.judge);
   }
   // References were read in key order; report them in file order.
   std::stable_sort(refs.begin(), refs.end(), [](const Reference* a, const Reference* b) {
@@ -219,35 +221,61 @@ RemoteSpec parse_remote(const Fields& f, const ModelSpec& m) {
   return s;
 }
 
+// The signals that use each optional key of a rule.
+const std::vector<std::pair<const char*, std::vector<std::string>>> kRuleKeys = {
+    {"samples", {"agreement", "self_verify"}}, {"k", {"agreement"}},      {"agree_on", {"agreement"}},
+    {"mode", {"agreement"}},                   {"temperature", {"agreement", "self_verify"}},
+    {"judge", {"verdict"}},                    {"template", {"verdict", "self_verify"}},
+    {"verdict", {"verdict"}},                  {"against", {"verdict"}}};
+
+void check_rule_keys(const Fields& f, const std::string& signal) {
+  for (const auto& [key, users] : kRuleKeys) {
+    if (f.has(key) && std::find(users.begin(), users.end(), signal) == users.end())
+      fail(f.key_at(key), "'" + std::string(key) + "' is used only by signal " + join_or(users) + ", not by " + signal);
+  }
+}
+
+void parse_text_fields(const Fields& f, RuleSpec& r) {
+  r.templ = f.string("template");
+  if (r.templ && r.templ->find("{answer}") == std::string::npos)
+    fail(f.value_at("template"), "'template' of " + f.what() +
+                                     " has no {answer} placeholder (every answer would be judged the same)");
+  r.verdict = f.string("verdict");  // a string is never empty (Fields::string)
+  r.against = f.string("against");
+  if (r.signal == "verdict") {
+    f.require("judge", r.at);
+    r.judge = f.reference("judge");
+  }
+}
+
 RuleSpec parse_rule(const std::string& file, const YAML::Node& node, const std::string& what) {
-  const Fields f(file, node, what, {"signal", "threshold", "samples", "k", "agree_on", "mode", "temperature"});
+  const Fields f(file, node, what,
+                 {"signal", "threshold", "samples", "k", "agree_on", "mode", "temperature", "judge", "template",
+                  "verdict", "against"});
   RuleSpec r;
   r.at = f.at();
   f.require("signal", r.at);
   f.require("threshold", r.at);
   r.signal = *f.string("signal");
-  const std::vector<std::string> signals = {"mean_logprob", "min_logprob", "agreement"};
+  const std::vector<std::string> signals = {"mean_logprob", "min_logprob", "agreement", "verdict", "self_verify"};
   if (std::find(signals.begin(), signals.end(), r.signal) == signals.end())
     fail(f.value_at("signal"), "unknown signal '" + r.signal + "' (use " + join_or(signals) + ")");
   const double inf = std::numeric_limits<double>::infinity();
   r.threshold = *f.number("threshold", -inf, inf);
-  const bool agreement = r.signal == "agreement";
-  if (!std::isinf(r.threshold) && !agreement && r.threshold > 0)
+  const bool logprob = r.signal == "mean_logprob" || r.signal == "min_logprob";
+  if (!std::isinf(r.threshold) && logprob && r.threshold > 0)
     fail(f.value_at("threshold"), "threshold " + f.find("threshold")->Scalar() + " of " + r.signal +
                                       " is never reached (a logprob is <= 0): use a value <= 0, or .inf to always defer");
-  if (!std::isinf(r.threshold) && agreement && (r.threshold < 0 || r.threshold > 1))
-    fail(f.value_at("threshold"), "threshold " + f.find("threshold")->Scalar() +
-                                      " of agreement must be a share in [0, 1] (or -.inf / .inf)");
+  if (!std::isinf(r.threshold) && !logprob && (r.threshold < 0 || r.threshold > 1))
+    fail(f.value_at("threshold"), "threshold " + f.find("threshold")->Scalar() + " of " + r.signal +
+                                      " must be a share in [0, 1] (or -.inf / .inf)");
   for (const auto& [key, alias] : {std::pair{"samples", "k"}, std::pair{"agree_on", "mode"}}) {
     if (f.has(key) && f.has(alias))
       fail(f.key_at(alias), "'" + std::string(alias) + "' is another name of '" + key + "': give one (" + what + ")");
   }
-  for (const char* key : {"samples", "k", "agree_on", "mode", "temperature"}) {
-    if (f.has(key) && !agreement)
-      fail(f.key_at(key), "'" + std::string(key) + "' is used only by signal agreement, not by " + r.signal);
-  }
+  check_rule_keys(f, r.signal);
   const char* samples = f.has("k") ? "k" : "samples";
-  if (auto k = f.integer(samples, 2, kMaxInt)) r.samples = static_cast<int>(*k);
+  if (auto k = f.integer(samples, r.signal == "self_verify" ? 1 : 2, kMaxInt)) r.samples = static_cast<int>(*k);
   const char* agree_on = f.has("mode") ? "mode" : "agree_on";
   if (auto on = f.string(agree_on)) {
     if (*on != "answer" && *on != "text")
@@ -255,6 +283,7 @@ RuleSpec parse_rule(const std::string& file, const YAML::Node& node, const std::
     r.agree_on = on;
   }
   if (auto t = f.number("temperature", 1e-6, kMaxDouble)) r.temperature = static_cast<float>(*t);
+  parse_text_fields(f, r);
   return r;
 }
 

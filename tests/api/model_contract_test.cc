@@ -171,7 +171,7 @@ ModelPtr cascade(double threshold) {
   compose::CascadeOptions o;
   o.name = "tiny-then-base";
   o.stages = {local_model("tiny", "models/tandem-tiny.gguf"), local_model("base", "models/tandem-base.gguf")};
-  o.rules = {compose::make_rule({"mean_logprob", threshold, {}, {}, {}})};
+  o.rules = {std::make_shared<compose::MeanLogprobRule>(threshold)};
   return std::make_shared<compose::Cascade>(o);
 }
 

@@ -165,7 +165,11 @@ TEST(MakeRule, BuildsWhatAConfigDescribes) {
   const auto asks = r->stage_requests(api::Request{});
   ASSERT_EQ(asks.size(), 5u);  // the default k
   EXPECT_EQ(asks[0].sampling.temperature, 0.7f);
-  r = make_rule({.signal = "agreement", .threshold = 0.5, .samples = 3, .agree_on = "text", .temperature = 1.0f});
+  r = make_rule(with(rule_options("agreement", 0.5), [](auto& o) {
+    o.samples = 3;
+    o.agree_on = "text";
+    o.temperature = 1.0f;
+  }));
   EXPECT_EQ(r->stage_requests(api::Request{}).size(), 3u);
   // Text agreement: "a 1" and "a 1" agree although their answers differ from "b 1"'s text.
   EXPECT_EQ(judge(*r, {answer("a 1"), answer("b 1"), answer("a  1")}).value, 2.0 / 3);
@@ -181,8 +185,8 @@ TEST(MakeRule, RejectsWhatItCannotApply) {
     }
   };
   rejects(rule_options("entropy"), "unknown rule signal 'entropy'");
-  rejects(with(rule_options("mean_logprob"), [](auto& o) { o.samples = 5; }), "'samples' applies to the agreement signal only");
-  rejects(with(rule_options("min_logprob"), [](auto& o) { o.temperature = 0.5f; }), "'temperature' applies");
+  rejects(with(rule_options("mean_logprob"), [](auto& o) { o.samples = 5; }), "'samples' is not used by the mean_logprob signal");
+  rejects(with(rule_options("min_logprob"), [](auto& o) { o.temperature = 0.5f; }), "'temperature' is not used by the min_logprob signal");
   rejects(rule_options("mean_logprob", std::nan("")), "NaN");
   rejects(with(rule_options("agreement"), [](auto& o) { o.agree_on = "vote"; }), "agree_on must be 'answer' or 'text'");
   rejects(with(rule_options("agreement"), [](auto& o) { o.samples = 1; }), "at least 2");

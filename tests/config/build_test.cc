@@ -45,7 +45,8 @@ struct Recorder {
       calls.push_back("remote:" + name);
       return std::make_shared<FakeModel>(name);
     };
-    b.cascade = [this](const std::string& name, const CascadeSpec&, const std::vector<ModelPtr>& s) {
+    b.cascade = [this](const std::string& name, const CascadeSpec&, const std::vector<ModelPtr>& s,
+                       const std::vector<ModelPtr>&) {
       calls.push_back("cascade:" + name);
       stages[name] = s;
       return std::make_shared<FakeModel>(name);

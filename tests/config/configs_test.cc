@@ -94,7 +94,7 @@ TEST(ShippedConfigs, RemoteYamlValidatesWithoutTheKeyAndBuildAsksForIt) {
     built.push_back(n);
     return std::make_shared<FakeModel>(n);
   };
-  b.cascade = [&](const std::string& n, const CascadeSpec&, const std::vector<ModelPtr>&) {
+  b.cascade = [&](const std::string& n, const CascadeSpec&, const std::vector<ModelPtr>&, const std::vector<ModelPtr>&) {
     built.push_back(n);
     return std::make_shared<FakeModel>(n);
   };

@@ -218,7 +218,7 @@ TEST_F(ConfigErrors, UnknownStrategyAndSignal) {
                      "  tiny: {type: local, path: tiny.gguf}\n"
                      "  base: {type: local, path: base.gguf}\n"
                      "  both: {type: cascade, stages: [tiny, base], rule: {signal: confidence, threshold: 0}}\n"),
-            "c.yaml:4:62: unknown signal 'confidence' (use mean_logprob, min_logprob or agreement)");
+            "c.yaml:4:62: unknown signal 'confidence' (use mean_logprob, min_logprob, agreement, verdict or self_verify)");
 }
 
 TEST_F(ConfigErrors, StrategyHelpersAndOptions) {

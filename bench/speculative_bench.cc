@@ -48,10 +48,10 @@ int main(int argc, char** argv) try {
   o.sampling.temperature = 0.0f;
   o.text.n_predict = n;
   o.text.ignore_eos = true;
-  o.n_threads = threads;
   auto run = [&](const std::string& strategy, const std::string& draft) {
     o.strategy = strategy;
-    o.draft_model = draft;
+    o.draft_model = draft;  // decode loads no model: the draft comes loaded
+    o.models.draft = draft.empty() ? nullptr : Transformer::load(draft, {.n_threads = threads});
     run_strategy(*model, prompt, o);  // warm-up
     // The fastest of `reps` runs: on a shared machine single runs of a few
     // hundred milliseconds vary by 20% or more.

@@ -95,9 +95,11 @@ void check_build(const config::Config& c) {
   config::Builders b;
   b.local = [&](const std::string& n, const config::LocalSpec&, const config::LocalHelpers&) { return record(n); };
   b.remote = [&](const std::string& n, const config::RemoteSpec&) { return record(n); };
-  b.cascade = [&](const std::string& n, const config::CascadeSpec&, const std::vector<config::ModelPtr>& stages) {
+  b.cascade = [&](const std::string& n, const config::CascadeSpec& spec, const std::vector<config::ModelPtr>& stages,
+                  const std::vector<config::ModelPtr>& judges) {
     for (const auto& s : stages)
       if (s == nullptr) finding("null stage");
+    if (judges.size() != spec.rules.size()) finding("one judge slot per rule expected");
     return record(n);
   };
   try {

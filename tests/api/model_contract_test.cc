@@ -18,6 +18,7 @@
 
 #include "api/model.h"
 #include "api/openai_test_server.h"
+#include "brute_force.h"
 #include "api/serve_process.h"
 #include "compose/cascade.h"
 #include "compose/signals.h"
@@ -304,23 +305,11 @@ TEST_P(ModelContract, ScoreEqualsABruteForceSumOfLogSoftmax) {
     return;
   }
   const auto held = weights(GetParam().reference);  // load_shared keeps no model alive by itself
-  const Transformer& ref = *held;
   const std::string prompt = "Lily and Tom went to the park.", cont = " They played with a ball.";
-  const std::vector<TokenId> head = ref.tokenizer().encode(prompt, true, true);
-  const std::vector<TokenId> full = ref.tokenizer().encode(prompt + cont, true, true);
-  size_t k = 0;
-  while (k < head.size() && head[k] == full[k]) ++k;
-  KvCache cache = ref.new_cache(256);
-  ForwardContext ctx = ref.new_context();
-  std::vector<float> logits;
-  ref.forward(ctx, cache, full, Logits::kAll, logits);
-  const size_t nv = static_cast<size_t>(ref.config().n_vocab);
-  double sum = 0.0;
-  for (size_t i = k; i < full.size(); ++i)
-    sum += log_softmax(std::span<const float>(logits.data() + (i - 1) * nv, nv))[static_cast<size_t>(full[i])];
+  const testing::BruteForceScore want = testing::brute_force_score(*held, prompt, cont);
   const Score s = m->score(prompt, cont);
-  EXPECT_EQ(s.token_logprobs.size(), full.size() - k);
-  EXPECT_NEAR(s.sum_logprob, sum, 1e-3);
+  EXPECT_EQ(s.token_logprobs.size(), want.n_tokens);
+  EXPECT_NEAR(s.sum_logprob, want.sum_logprob, 1e-3);
 }
 
 TEST_P(ModelContract, EmbeddingIsTheMeanOfTheFinalHiddenStates) {

@@ -16,6 +16,7 @@
 #include "compose/scripted_model.h"
 #include "compose/signals.h"
 #include "local/local_model.h"
+#include "brute_force.h"
 #include "test_util.h"
 #include "util/error.h"
 
@@ -303,32 +304,8 @@ TEST(MakeRule, BuildsVerdictAndSelfVerifyAndRejectsForeignFields) {
   rejects(agree_template, "'template' is not used by the agreement signal");
 }
 
-std::vector<double> log_softmax(std::span<const float> x) {
-  const float mx = *std::max_element(x.begin(), x.end());
-  double sum = 0.0;
-  for (float v : x) sum += std::exp(static_cast<double>(v - mx));
-  const double lse = mx + std::log(sum);
-  std::vector<double> out(x.size());
-  for (size_t i = 0; i < x.size(); ++i) out[i] = x[i] - lse;
-  return out;
-}
-
-// log p(continuation | prompt) by hand: the tokens of prompt + continuation
-// past their common prefix with the prompt's, each from a full forward pass.
 double brute_force_logprob(const Transformer& m, const std::string& prompt, const std::string& cont) {
-  const std::vector<TokenId> head = m.tokenizer().encode(prompt, true, true);
-  const std::vector<TokenId> full = m.tokenizer().encode(prompt + cont, true, true);
-  size_t k = 0;
-  while (k < head.size() && head[k] == full[k]) ++k;
-  KvCache cache = m.new_cache(static_cast<int64_t>(full.size()) + 8);
-  ForwardContext ctx = m.new_context();
-  std::vector<float> logits;
-  m.forward(ctx, cache, full, Logits::kAll, logits);
-  const size_t nv = static_cast<size_t>(m.config().n_vocab);
-  double sum = 0.0;
-  for (size_t i = k; i < full.size(); ++i)
-    sum += log_softmax(std::span<const float>(logits.data() + (i - 1) * nv, nv))[static_cast<size_t>(full[i])];
-  return sum;
+  return tandem::testing::brute_force_score(m, prompt, cont).sum_logprob;
 }
 
 TEST(VerdictRule, RealJudgeGivesTheBruteForceProbability) {

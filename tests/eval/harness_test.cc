@@ -19,6 +19,7 @@
 #include "eval/harness.h"
 #include "eval/results.h"
 #include "local/local_model.h"
+#include "brute_force.h"
 #include "test_util.h"
 
 extern char** environ;
@@ -40,29 +41,6 @@ fs::path fresh_dir(const std::string& name) {
   return d;
 }
 
-// log p(cont | prompt) from the logits of the whole text, by hand.
-double brute_force_loglik(const Transformer& m, const std::string& prompt, const std::string& cont) {
-  const std::vector<TokenId> head = m.tokenizer().encode(prompt, true, true);
-  const std::vector<TokenId> full = m.tokenizer().encode(prompt + cont, true, true);
-  size_t k = 0;
-  while (k < head.size() && head[k] == full[k]) ++k;
-  KvCache cache = m.new_cache(256);
-  ForwardContext ctx = m.new_context();
-  std::vector<float> logits;
-  m.forward(ctx, cache, full, Logits::kAll, logits);
-  const size_t nv = static_cast<size_t>(m.config().n_vocab);
-  double sum = 0.0;
-  for (size_t i = k; i < full.size(); ++i) {
-    const float* row = logits.data() + (i - 1) * nv;
-    double mx = row[0];
-    for (size_t v = 1; v < nv; ++v) mx = std::max(mx, static_cast<double>(row[v]));
-    double z = 0.0;
-    for (size_t v = 0; v < nv; ++v) z += std::exp(static_cast<double>(row[v]) - mx);
-    sum += static_cast<double>(row[static_cast<size_t>(full[i])]) - mx - std::log(z);
-  }
-  return sum;
-}
-
 TEST(Harness, ChoiceLogLikelihoodEqualsABruteForceSumOfLogSoftmax) {
   const fs::path dir = fresh_dir("ll");
   std::ofstream(dir / "d.jsonl")
@@ -79,8 +57,8 @@ TEST(Harness, ChoiceLogLikelihoodEqualsABruteForceSumOfLogSoftmax) {
   ASSERT_EQ(r.metrics["loglikelihoods"].size(), 3u);
   std::vector<double> want;
   for (size_t i = 0; i < 3; ++i) {
-    want.push_back(brute_force_loglik(base->transformer(), "Question: Where did Lily and Tom go?\nAnswer:",
-                                      " " + t.examples[0].choices[i]));
+    want.push_back(tandem::testing::brute_force_score(base->transformer(), "Question: Where did Lily and Tom go?\nAnswer:",
+                                      " " + t.examples[0].choices[i]).sum_logprob);
     EXPECT_NEAR(r.metrics["loglikelihoods"][i].get<double>(), want[i], 1e-3) << i;
   }
   const int best = static_cast<int>(std::max_element(want.begin(), want.end()) - want.begin());

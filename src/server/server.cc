@@ -4,6 +4,7 @@
 
 #include <ctime>
 #include <set>
+#include <thread>
 
 #include "server/api_error.h"
 #include "server/openai_response.h"
@@ -75,13 +76,21 @@ int Server::bind() {
   return port;
 }
 
-void Server::listen() { http_->listen_after_bind(); }
+void Server::listen() {
+  if (!stopping_) http_->listen_after_bind();
+  listen_done_ = true;
+}
 
 void Server::stop() {
   const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options_.drain_s));
   drain_deadline_ns_ = deadline.time_since_epoch().count();
   stopping_ = true;
   admission_.close();
+  // httplib's stop() does nothing until listen_after_bind() is running: a
+  // stop() that came before it (a signal right after start-up) would be lost
+  // and the server would listen forever. Wait until it runs, or until listen()
+  // saw stopping_ and returned without listening.
+  while (!http_->is_running() && !listen_done_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   http_->stop();
 }
 

@@ -76,7 +76,8 @@ class Server {
   int bind();
   // Serves until stop(); returns when in-flight requests have ended.
   void listen();
-  // Callable from any thread (not from a signal handler).
+  // Callable from any thread (not from a signal handler), also before
+  // listen() has begun: listen() then returns at once.
   void stop();
 
   const Metrics& metrics() const { return metrics_; }
@@ -103,6 +104,7 @@ class Server {
   Admission admission_;
   Metrics metrics_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> listen_done_{false};  // listen() has returned (or never will listen)
   std::atomic<int64_t> drain_deadline_ns_{0};
   std::atomic<uint64_t> next_id_{1};
   int64_t created_ = 0;

@@ -8,6 +8,7 @@
 //
 // This file only builds the Models (config::open, local::LocalModel) and
 // writes the files; the harness itself is Model-agnostic.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +21,7 @@
 
 #include "cli/commands.h"
 #include "cli/numeric_options.h"
+#include "compose/cascade.h"
 #include "config/engine.h"
 #include "eval/harness.h"
 #include "eval/results.h"
@@ -44,6 +46,7 @@ struct EvalArgs {
   std::string out = "eval-run";
   std::string shared_dir;
   int threads = 0;
+  bool probe = false;
 };
 
 bool is_gguf(const std::string& name) { return name.ends_with(".gguf") || fs::is_regular_file(name); }
@@ -166,13 +169,16 @@ void run_eval(const EvalArgs& a) {
   std::vector<eval::PreparedTask> tasks;
   for (const std::string& t : a.tasks) tasks.push_back(eval::prepare_task(eval::load_task(task_file(t), load), select));
   const Models models = open_models(a);
+  auto probed = [&](const api::Model& m) { return a.probe && dynamic_cast<const compose::Cascade*>(&m) != nullptr; };
+  if (a.probe && std::none_of(models.list.begin(), models.list.end(), [&](const auto& m) { return probed(*m); }))
+    throw Error("eval: --probe asks every stage of the cascades among --models, and none of them is a cascade");
   fs::create_directories(a.out);
   eval::RecordStore store((fs::path(a.out) / "records.sqlite").string());
 
   eval::RunInfo info;
   info.config = {{"models", a.models}, {"tasks", a.tasks}, {"config_file", a.config}, {"limit", a.limit},
                  {"offset", a.offset}, {"seed", a.seed}, {"concurrency", a.concurrency}, {"subset", a.subset},
-                 {"decoding", "greedy (temperature 0)"}};
+                 {"decoding", "greedy (temperature 0)"}, {"probe", a.probe}};
   std::vector<eval::TaskInfo> task_infos;
   std::vector<eval::Summary> summaries;
   size_t failed = 0;
@@ -195,9 +201,9 @@ void run_eval(const EvalArgs& a) {
     task_infos.push_back(ti);
     for (size_t k = 0; k < models.list.size(); ++k) {
       const api::Model& m = *models.list[k];
-      const eval::RunSummary r =
-          eval::run_task(t, m, store, {a.seed, a.concurrency, models.prices[k], models.parameters, models.truncators[k]},
-                         progress_line);
+      const eval::RunOptions o{a.seed,           a.concurrency,         models.prices[k],
+                               models.parameters, models.truncators[k], probed(m)};
+      const eval::RunSummary r = eval::run_task(t, m, store, o, progress_line);
       std::fprintf(stderr, "\n");
       if (r.letter_fallback)
         info.model_notes[m.name()]["letter_fallback"] =
@@ -248,6 +254,9 @@ void add_eval_harness_command(CLI::App& app) {
   cmd->add_option("--subset", a->subset, "'tiny': the fixed stratified 100-example subset of each task");
   cmd->add_option("--out", a->out, "Run directory (records.sqlite, results.json, samples); reruns resume")->capture_default_str();
   cmd->add_option("--shared-dir", a->shared_dir, "The shared data folder of the built-in tasks (default: $TANDEM_SHARED_DIR, else ../shared)");
+  cmd->add_flag("--probe", a->probe,
+                "Ask every stage of each cascade among --models on every example (records hold each stage's graded "
+                "answer and signal: what threshold sweeps in `tandem report` and `tandem calibrate` read)");
   cmd->add_option("-t,--threads", a->threads, "Threads of local models whose config sets none (default: all cores)")
       ->check(int_range(0, kMaxThreads));
   cmd->callback([a] { run_eval(*a); });

@@ -39,15 +39,16 @@ StageCost read_stage(const nlohmann::json& s, bool last, const Record& r) {
   return c;
 }
 
-// The outcome of one example when the first stage's threshold is t.
-void add_outcome(const std::vector<StageCost>& stages, double t, SweepPoint& p) {
+// The outcome of one example when the first stage's threshold is t (oracle:
+// the first stage's answer is kept when it is right).
+void add_outcome(const std::vector<StageCost>& stages, double t, SweepPoint& p, bool oracle = false) {
   for (size_t i = 0; i < stages.size(); ++i) {
     const StageCost& s = stages[i];
     p.cost += s.cost;
     p.seconds += s.seconds;
     p.flops += s.flops;
     const bool last = i + 1 == stages.size();
-    const bool keep = last || s.value >= (i == 0 ? t : s.threshold);
+    const bool keep = last || (i == 0 && oracle ? s.correct == 1 : s.value >= (i == 0 ? t : s.threshold));
     if (i == 0 && !keep) ++p.deferred;
     if (keep) {
       p.correct += s.correct;
@@ -100,6 +101,8 @@ std::optional<Sweep> cascade_sweep(const std::vector<Record>& records) {
     for (const auto& e : examples) add_outcome(e, t, p);
     sw.points.push_back(p);
   }
+  sw.oracle.threshold = kNaN;
+  for (const auto& e : examples) add_outcome(e, 0.0, sw.oracle, /*oracle=*/true);
   return sw;
 }
 

@@ -42,6 +42,9 @@ struct Sweep {
   double configured = 0.0;  // the first rule's threshold in the run
   int64_t n = 0;
   std::vector<SweepPoint> points;  // strict to lenient: deferred falls, +inf first
+  // The oracle of the first rule: it keeps the first stage's answer exactly
+  // when that answer is right (threshold NaN); the best any signal could do.
+  SweepPoint oracle;
 };
 
 // The sweep of one (task, model)'s records, nullopt when they are not probed

@@ -12,6 +12,7 @@
 #include "compose/cascade.h"
 #include "compose/signals.h"
 #include "eval/harness.h"
+#include "eval/report.h"
 #include "local/local_model.h"
 #include "test_util.h"
 #include "util/error.h"
@@ -127,8 +128,36 @@ TEST(Sweep, ThreeStagesByHand) {
   EXPECT_EQ(sw.points[2].correct, 2);
   EXPECT_EQ(sw.points[2].deferred, 1);
   EXPECT_EQ(sw.points[2].cost, 5.0);
+  // Oracle: x's a is wrong -> b right (cost 3); y's a right (1); z's a wrong -> b right (3).
+  EXPECT_EQ(sw.oracle.correct, 3);
+  EXPECT_EQ(sw.oracle.deferred, 2);
+  EXPECT_EQ(sw.oracle.cost, 7.0);
   EXPECT_EQ(point_at(sw, -0.35).correct, 1);  // between grid values: the decisions of -0.1
   EXPECT_EQ(point_at(sw, -5).deferred, 1);
+}
+
+TEST(Sweep, ReportTableHasTheDecileRowsTheConfiguredThresholdAndTheOracle) {
+  std::vector<Record> rs{three_stage("x", -0.1, -0.2, 0, 1, 1), three_stage("y", -0.6, -0.4, 1, 0, 0),
+                         three_stage("z", -0.2, -0.1, 0, 1, 0)};
+  const Sweep sw = *cascade_sweep(rs);  // grid +inf, -0.1, -0.2, -0.6; configured -0.5
+  const std::string md = sweep_markdown({sw});
+  // -0.5 keeps x and z on stage a (wrong both), y goes on (b defers, c wrong): 0 of 3, cost 1 + 1 + 7.
+  EXPECT_NE(md.find("| -0.5 * | 33% | 0.0% | [0.0, 56.2]% | 3 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| +inf | 100% | 66.7% |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| -0.6 | 0% | 33.3% |"), std::string::npos) << md;
+  // Oracle: x -> b right, y kept right, z -> b right: 3 of 3, cost 3 + 1 + 3.
+  EXPECT_NE(md.find("| oracle | 67% | 100.0% |"), std::string::npos) << md;
+  EXPECT_LT(md.find("| -0.2 |"), md.find("| -0.5 * |"));  // strict to lenient
+  EXPECT_LT(md.find("| -0.5 * |"), md.find("| -0.6 |"));
+  Record alone;
+  alone.task = "t";
+  alone.model = "c";
+  alone.correct = 1;
+  alone.metrics = {{"exact_match", 1}};
+  alone.cost = 4.0;
+  const std::string svg = pareto_svg({summarize({alone})}, CostAxis::kMoney, {sw});
+  EXPECT_NE(svg.find("three: threshold sweep"), std::string::npos);
+  EXPECT_NE(svg.find("three oracle (100%)"), std::string::npos);
 }
 
 TEST(Sweep, UnprobedRecordsGiveNoneAndAMixIsAnError) {

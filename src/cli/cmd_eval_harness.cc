@@ -8,6 +8,7 @@
 //
 // This file only builds the Models (config::open, local::LocalModel) and
 // writes the files; the harness itself is Model-agnostic.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,7 +20,9 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/eval_models.h"
 #include "cli/numeric_options.h"
+#include "compose/cascade.h"
 #include "config/engine.h"
 #include "eval/harness.h"
 #include "eval/results.h"
@@ -44,104 +47,8 @@ struct EvalArgs {
   std::string out = "eval-run";
   std::string shared_dir;
   int threads = 0;
+  bool probe = false;
 };
-
-bool is_gguf(const std::string& name) { return name.ends_with(".gguf") || fs::is_regular_file(name); }
-
-// A task name or a path: a name finds tasks/<name>.yaml of the source tree (or
-// of the working directory).
-std::string task_file(const std::string& task) {
-  if (task.find('/') != std::string::npos || task.ends_with(".yaml") || task.ends_with(".yml")) return task;
-  std::vector<fs::path> dirs{TANDEM_TASKS_DIR, "tasks"};
-  for (const fs::path& d : dirs)
-    if (fs::is_regular_file(d / (task + ".yaml"))) return (d / (task + ".yaml")).string();
-  std::string names;
-  for (const fs::path& d : dirs) {
-    if (!fs::is_directory(d)) continue;
-    std::set<std::string> found;
-    for (const auto& e : fs::directory_iterator(d))
-      if (e.path().extension() == ".yaml") found.insert(e.path().stem().string());
-    for (const std::string& n : found) names += (names.empty() ? "" : ", ") + n;
-    break;
-  }
-  throw Error("eval: no task '" + task + "' (built-in: " + (names.empty() ? "none found" : names) +
-              "; or give a task file path)");
-}
-
-struct Models {
-  config::ModelSet set;
-  std::vector<std::shared_ptr<const api::Model>> list;
-  std::vector<api::Price> prices;
-  std::map<std::string, double> parameters;  // by model name: local ones from their GGUF, remote ones from params:
-  std::vector<eval::PromptTruncator> truncators;  // per model of `list`: its tokenizer's, or none
-};
-
-// A model's tokenization: a local model's own, else that of a local model of
-// the run with the same vocabulary fingerprint (a cascade of the family);
-// none for the rest (remote models).
-eval::PromptTruncator truncator_for(const api::Model& m, const Models& all) {
-  if (const auto* l = dynamic_cast<const local::LocalModel*>(&m)) return eval::tokenizer_truncator(l->shared_transformer());
-  const std::string vocabulary = m.capabilities().vocabulary;
-  if (vocabulary.empty()) return {};
-  auto match = [&](const std::shared_ptr<const api::Model>& other) -> const local::LocalModel* {
-    const auto* l = dynamic_cast<const local::LocalModel*>(other.get());
-    return l != nullptr && l->capabilities().vocabulary == vocabulary ? l : nullptr;
-  };
-  for (const auto& [name, other] : all.set.models)
-    if (const local::LocalModel* l = match(other)) return eval::tokenizer_truncator(l->shared_transformer());
-  for (const auto& other : all.list)
-    if (const local::LocalModel* l = match(other)) return eval::tokenizer_truncator(l->shared_transformer());
-  return {};
-}
-
-// Every weight of the GGUF (what llama.cpp reports as the model's parameters).
-double gguf_parameters(const api::Model& m) {
-  const auto* local = dynamic_cast<const local::LocalModel*>(&m);
-  if (local == nullptr) return 0.0;
-  double n = 0.0;
-  for (const gguf::TensorInfo& t : local->transformer().file().tensors()) n += static_cast<double>(t.n_elements());
-  return n;
-}
-
-Models open_models(const EvalArgs& a) {
-  Models m;
-  std::vector<std::string> names;
-  for (const std::string& n : a.models)
-    if (!is_gguf(n)) names.push_back(n);
-  if (!names.empty()) {
-    if (a.config.empty()) throw Error("eval: '" + names[0] + "' is no GGUF file: give --config FILE to name models of a config");
-    m.set = config::open(a.config, names, {.threads = a.threads});
-  }
-  std::set<std::string> seen;
-  for (const std::string& n : a.models) {
-    if (is_gguf(n)) {
-      const std::string name = fs::path(n).stem().string();
-      m.list.push_back(std::make_shared<local::LocalModel>(name, local::load_shared(n, {.n_threads = a.threads})));
-      m.prices.emplace_back();
-    } else {
-      m.list.push_back(m.set.get(n));
-      const auto p = m.set.prices.find(n);
-      m.prices.push_back(p == m.set.prices.end() ? api::Price{} : p->second);
-    }
-    if (!seen.insert(m.list.back()->name()).second) throw Error("eval: model '" + m.list.back()->name() + "' named twice");
-  }
-  m.parameters = m.set.parameters;
-  for (const auto& [name, model] : m.set.models)
-    if (const double n = gguf_parameters(*model); n > 0) m.parameters[name] = n;
-  for (const auto& model : m.list)
-    if (const double n = gguf_parameters(*model); n > 0) m.parameters[model->name()] = n;
-  for (const auto& model : m.list) m.truncators.push_back(truncator_for(*model, m));
-  return m;
-}
-
-void progress_line(const eval::Progress& p) {
-  const double rate = p.seconds > 0 ? static_cast<double>(p.done) / p.seconds : 0.0;
-  const size_t left = p.total - p.done - p.skipped - p.failed;
-  const double eta = rate > 0 ? static_cast<double>(left) / rate : 0.0;
-  std::fprintf(stderr, "\reval: %s %s %zu/%zu (%zu resumed, %zu failed) %.2f examples/s ETA %.0fs   ",
-               p.task->c_str(), p.model->c_str(), p.done + p.skipped + p.failed, p.total, p.skipped, p.failed, rate,
-               eta);
-}
 
 void write_file(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
@@ -164,15 +71,18 @@ void run_eval(const EvalArgs& a) {
     load.variables["TANDEM_SHARED_DIR"] = TANDEM_DEFAULT_SHARED_DIR;
   const eval::SelectOptions select{a.offset, a.limit, a.subset == "tiny"};
   std::vector<eval::PreparedTask> tasks;
-  for (const std::string& t : a.tasks) tasks.push_back(eval::prepare_task(eval::load_task(task_file(t), load), select));
-  const Models models = open_models(a);
+  for (const std::string& t : a.tasks) tasks.push_back(eval::prepare_task(eval::load_task(task_file(t, "eval"), load), select));
+  const EvalModels models = open_eval_models(a.config, a.models, a.threads);
+  auto probed = [&](const api::Model& m) { return a.probe && dynamic_cast<const compose::Cascade*>(&m) != nullptr; };
+  if (a.probe && std::none_of(models.list.begin(), models.list.end(), [&](const auto& m) { return probed(*m); }))
+    throw Error("eval: --probe asks every stage of the cascades among --models, and none of them is a cascade");
   fs::create_directories(a.out);
   eval::RecordStore store((fs::path(a.out) / "records.sqlite").string());
 
   eval::RunInfo info;
   info.config = {{"models", a.models}, {"tasks", a.tasks}, {"config_file", a.config}, {"limit", a.limit},
                  {"offset", a.offset}, {"seed", a.seed}, {"concurrency", a.concurrency}, {"subset", a.subset},
-                 {"decoding", "greedy (temperature 0)"}};
+                 {"decoding", "greedy (temperature 0)"}, {"probe", a.probe}};
   std::vector<eval::TaskInfo> task_infos;
   std::vector<eval::Summary> summaries;
   size_t failed = 0;
@@ -195,9 +105,9 @@ void run_eval(const EvalArgs& a) {
     task_infos.push_back(ti);
     for (size_t k = 0; k < models.list.size(); ++k) {
       const api::Model& m = *models.list[k];
-      const eval::RunSummary r =
-          eval::run_task(t, m, store, {a.seed, a.concurrency, models.prices[k], models.parameters, models.truncators[k]},
-                         progress_line);
+      const eval::RunOptions o{a.seed,           a.concurrency,         models.prices[k],
+                               models.parameters, models.truncators[k], probed(m)};
+      const eval::RunSummary r = eval::run_task(t, m, store, o, progress_line);
       std::fprintf(stderr, "\n");
       if (r.letter_fallback)
         info.model_notes[m.name()]["letter_fallback"] =
@@ -248,6 +158,9 @@ void add_eval_harness_command(CLI::App& app) {
   cmd->add_option("--subset", a->subset, "'tiny': the fixed stratified 100-example subset of each task");
   cmd->add_option("--out", a->out, "Run directory (records.sqlite, results.json, samples); reruns resume")->capture_default_str();
   cmd->add_option("--shared-dir", a->shared_dir, "The shared data folder of the built-in tasks (default: $TANDEM_SHARED_DIR, else ../shared)");
+  cmd->add_flag("--probe", a->probe,
+                "Ask every stage of each cascade among --models on every example (records hold each stage's graded "
+                "answer and signal: what threshold sweeps in `tandem report` and `tandem calibrate` read)");
   cmd->add_option("-t,--threads", a->threads, "Threads of local models whose config sets none (default: all cores)")
       ->check(int_range(0, kMaxThreads));
   cmd->callback([a] { run_eval(*a); });

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "cli/commands.h"
 #include "eval/records.h"
 #include "eval/report.h"
+#include "eval/sweep.h"
 #include "util/error.h"
 
 namespace tandem::cli {
@@ -55,6 +57,7 @@ void run_report(const ReportArgs& a) {
     if (results[run].is_discarded()) throw Error("report: " + file.string() + " is not valid JSON");
   }
   std::map<std::string, std::vector<eval::Summary>> by_task;
+  std::map<std::string, std::vector<eval::Sweep>> sweeps;  // by task: the probed cascades' threshold sweeps
   std::vector<eval::Summary> all;
   std::vector<eval::Fidelity> fidelity;
   for (auto& [key, runs] : groups) {
@@ -64,6 +67,10 @@ void run_report(const ReportArgs& a) {
     here.reserve(runs.size());
     for (auto& [run, rows] : runs) {
       here.push_back(eval::summarize(rows));
+      if (std::optional<eval::Sweep> sw = eval::cascade_sweep(rows)) {
+        if (runs.size() > 1) sw->model += " (" + fs::path(run).filename().string() + ")";
+        sweeps[key.first].push_back(std::move(*sw));
+      }
       const auto r = results.find(run);
       const eval::Coverage c = r == results.end() ? eval::Coverage::kUnknown : eval::coverage(r->second, key.first);
       if (c == eval::Coverage::kSubset && subset == nullptr) subset = &here.back();
@@ -88,10 +95,12 @@ void run_report(const ReportArgs& a) {
       if (c == '/' || c == '\\' || c == ' ') c = '_';
     const std::string name = out.stem().string() + "-" + safe + ".svg";
     const eval::CostAxis axis = a.cost.empty() ? eval::cost_axis(ss) : eval::parse_cost_axis(a.cost);
-    write_file(out.parent_path() / name, eval::pareto_svg(ss, axis));
+    write_file(out.parent_path() / name, eval::pareto_svg(ss, axis, sweeps[task]));
     plots.push_back(name);
   }
-  write_file(out, eval::report_markdown(all, plots) + eval::fidelity_markdown(fidelity));
+  std::vector<eval::Sweep> every_sweep;
+  for (auto& [task, list] : sweeps) every_sweep.insert(every_sweep.end(), list.begin(), list.end());
+  write_file(out, eval::report_markdown(all, plots) + eval::sweep_markdown(every_sweep) + eval::fidelity_markdown(fidelity));
   std::printf("wrote %s", out.c_str());
   for (const std::string& p : plots) std::printf(" and %s", (out.parent_path() / p).c_str());
   std::printf("\n");

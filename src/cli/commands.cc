@@ -16,6 +16,7 @@ void add_all_commands(CLI::App& app) {
   add_eval_command(app);
   add_eval_harness_command(app);
   add_report_command(app);
+  add_calibrate_command(app);
 }
 
 }  // namespace tandem::cli

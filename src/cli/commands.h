@@ -24,6 +24,8 @@ void add_run_command(CLI::App& app);
 void add_eval_harness_command(CLI::App& app);
 // report: markdown table and Pareto plots of eval runs
 void add_report_command(CLI::App& app);
+// tandem calibrate (cmd_calibrate.cc).
+void add_calibrate_command(CLI::App& app);
 // serve: an OpenAI-compatible HTTP server over models
 void add_serve_command(CLI::App& app);
 

@@ -80,6 +80,7 @@ class Sweep {
     for (const CalibrationExample& e : set.examples) {
       if (!std::isnan(e.signal)) order_.push_back(&e);
       if (e.large_correct) ++large_correct_;
+      cost_all_deferred_ += e.small_cost + e.large_cost;
     }
     std::stable_sort(order_.begin(), order_.end(),
                      [](const CalibrationExample* l, const CalibrationExample* r) { return l->signal > r->signal; });
@@ -101,6 +102,7 @@ class Sweep {
       if (is_loss(e, set_.loss)) ++losses_;
       if (e.small_correct) ++accepted_small_correct_;
       if (e.large_correct) ++accepted_large_correct_;
+      accepted_large_cost_ += e.large_cost;
     }
     CalibrationResult r;
     r.threshold = t;
@@ -112,6 +114,7 @@ class Sweep {
                      ? static_cast<double>(accepted_small_correct_ + large_correct_ - accepted_large_correct_) / r.n
                      : kNaN;
     r.p_value = kNaN;
+    r.cost = r.n > 0 ? (cost_all_deferred_ - accepted_large_cost_) / static_cast<double>(r.n) : 0.0;
     return r;
   }
 
@@ -121,6 +124,7 @@ class Sweep {
   size_t next_ = 0;
   int64_t large_correct_ = 0;
   int64_t losses_ = 0, accepted_small_correct_ = 0, accepted_large_correct_ = 0;
+  double cost_all_deferred_ = 0.0, accepted_large_cost_ = 0.0;
 };
 
 void require_examples(const CalibrationSet& set, const char* what) {
@@ -217,6 +221,29 @@ CalibrationResult calibrate_target_accuracy(const CalibrationSet& set, double ta
   if (!found)
     throw Error("calibrate: no threshold reaches accuracy " + num(target) + " on the calibration set (the best is " +
                 num(best.accuracy) + ", at threshold " + num(best.threshold) + ")");
+  return chosen;
+}
+
+CalibrationResult calibrate_budget(const CalibrationSet& set, double budget) {
+  require_examples(set, "calibrate_budget");
+  if (!(budget >= 0.0) || std::isinf(budget)) throw Error("calibrate: the budget " + num(budget) + " must be a finite cost >= 0");
+  Sweep sweep(set);
+  CalibrationResult chosen, cheapest;
+  bool found = false;
+  for (double t : sweep.default_grid()) {
+    const CalibrationResult r = sweep.at(t);
+    if (t == kInf || r.cost < cheapest.cost) cheapest = r;
+    if (r.cost > budget) continue;
+    // Labelled: the most accurate within the budget (the strictest of equals);
+    // unlabelled: the strictest within the budget.
+    const bool better = set.loss == LossKind::kLabelled ? r.accuracy > chosen.accuracy : false;
+    if (!found || better) chosen = r;
+    found = true;
+  }
+  if (!found)
+    throw Error("calibrate: no threshold keeps the mean cost per example within " + num(budget) +
+                " on the calibration set (the cheapest is " + num(cheapest.cost) + ", at threshold " +
+                num(cheapest.threshold) + ")");
   return chosen;
 }
 

@@ -61,6 +61,8 @@ struct CalibrationExample {
   bool small_correct = false;
   bool large_correct = false;
   bool agree = false;  // the stage's final answer equals the last stage's
+  double small_cost = 0.0;  // cost of the stage's answer (always paid)
+  double large_cost = 0.0;  // cost of the last stage's answer (paid when deferred)
 };
 
 struct CalibrationSet {
@@ -78,6 +80,7 @@ struct CalibrationResult {
   // kLabelled: share of examples the cascade answers correctly (the stage's
   // answer when accepted, the last stage's otherwise); NaN for kAgreement.
   double accuracy = 0.0;
+  double cost = 0.0;  // mean cost per example at `threshold` (small_cost, plus large_cost when deferred)
   // calibrate_max_loss only (0 and NaN otherwise): grid thresholds tested,
   // counting the one that failed, and the p-value of the returned threshold
   // (NaN when none passed).
@@ -124,5 +127,13 @@ CalibrationResult calibrate_large_share(const CalibrationSet& set, double share)
 // about live traffic. Throws tandem::Error for an empty or unlabelled set, a
 // target outside [0, 1], or a target no threshold reaches (naming the best).
 CalibrationResult calibrate_target_accuracy(const CalibrationSet& set, double target);
+
+// Within a cost budget: among +inf and the observed signal values whose mean
+// cost per example on the calibration set is at most `budget`, the one with
+// the highest cascade accuracy (kLabelled; the strictest of equals), or the
+// strictest (kAgreement). No guarantee about live traffic. Throws
+// tandem::Error for an empty set, a negative or non-finite budget, or a
+// budget no threshold meets (naming the cheapest).
+CalibrationResult calibrate_budget(const CalibrationSet& set, double budget);
 
 }  // namespace tandem::compose

@@ -69,6 +69,32 @@ api::Capabilities Cascade::capabilities() const {
   return c;
 }
 
+StageAnswer Cascade::ask_stage(size_t i, const api::Request& request) const {
+  const auto start = std::chrono::steady_clock::now();
+  const api::Model& stage = *options_.stages[i];
+  const DeferralRule& rule = rule_for(i);
+  std::vector<api::Request> asks = rule.stage_requests(request);
+  if (rule.needs_logprobs())
+    for (auto& a : asks) a.logprobs = std::max(a.logprobs, 0);
+  std::vector<api::Response> answers;
+  answers.reserve(asks.size());
+  for (const auto& a : asks) answers.push_back(stage.complete(a));  // buffered: no callback
+  Signal s = rule.evaluate_with_stage(stage, request, answers);
+  if (s.chosen >= answers.size())
+    throw Error("cascade '" + options_.name + "': rule '" + std::string(rule.signal()) + "' chose answer " +
+                std::to_string(s.chosen) + " of " + std::to_string(answers.size()));
+  api::Response all;
+  for (const auto& a : answers) merge_call(all, a);
+  merge_usage(all.usage, s.usage);
+  all.trace.insert(all.trace.end(), s.trace.begin(), s.trace.end());
+  StageAnswer out{stage.name(), std::move(answers[s.chosen]), std::string(rule.signal()), s.value};
+  out.answer.usage = std::move(all.usage);
+  out.answer.trace = std::move(all.trace);
+  out.answer.latency_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
 api::Response Cascade::complete(const api::Request& request, const api::StreamCallback& on_text) const {
   const auto start = std::chrono::steady_clock::now();
   const auto finish = [&](api::Response& out) {
@@ -78,25 +104,13 @@ api::Response Cascade::complete(const api::Request& request, const api::StreamCa
   api::Response out;
   const size_t last = options_.stages.size() - 1;
   for (size_t i = 0; i < last; ++i) {
-    const api::Model& stage = *options_.stages[i];
-    const DeferralRule& rule = rule_for(i);
-    std::vector<api::Request> asks = rule.stage_requests(request);
-    if (rule.needs_logprobs())
-      for (auto& a : asks) a.logprobs = std::max(a.logprobs, 0);
-    std::vector<api::Response> answers;
-    answers.reserve(asks.size());
-    for (const auto& a : asks) answers.push_back(stage.complete(a));  // buffered: no callback
-    Signal s = rule.evaluate_with_stage(stage, request, answers);
-    if (s.chosen >= answers.size())
-      throw Error("cascade '" + options_.name + "': rule '" + std::string(rule.signal()) + "' chose answer " +
-                  std::to_string(s.chosen) + " of " + std::to_string(answers.size()));
-    for (const auto& a : answers) merge_call(out, a);
-    merge_usage(out.usage, s.usage);
-    out.trace.insert(out.trace.end(), s.trace.begin(), s.trace.end());
-    const bool accept = s.value >= rule.threshold();  // false for a NaN signal
-    out.trace.push_back({stage.name(), std::string(rule.signal()), s.value, rule.threshold(), accept ? "accept" : "defer"});
+    StageAnswer a = ask_stage(i, request);
+    merge_call(out, a.answer);
+    const double threshold = rule_for(i).threshold();
+    const bool accept = a.value >= threshold;  // false for a NaN signal
+    out.trace.push_back({a.stage, a.signal, a.value, threshold, accept ? "accept" : "defer"});
     if (!accept) continue;
-    take_answer(out, std::move(answers[s.chosen]), stage, request);
+    take_answer(out, std::move(a.answer), *options_.stages[i], request);
     if (on_text && !out.text.empty()) on_text(out.text);  // all of it is delivered: nothing left to cancel
     return finish(out);
   }
@@ -106,6 +120,48 @@ api::Response Cascade::complete(const api::Request& request, const api::StreamCa
   out.trace.push_back({stage.name(), "", 0.0, 0.0, "answer"});
   take_answer(out, std::move(answer), stage, request);
   return finish(out);
+}
+
+std::vector<StageAnswer> Cascade::probe(const api::Request& request) const {
+  std::vector<StageAnswer> out;
+  const size_t last = options_.stages.size() - 1;
+  for (size_t i = 0; i < last; ++i) out.push_back(ask_stage(i, request));
+  const api::Model& stage = *options_.stages[last];
+  out.push_back({stage.name(), stage.complete(request), "", 0.0});
+  return out;
+}
+
+api::Response Cascade::resolve(const api::Request& request, std::vector<StageAnswer> probe,
+                               std::span<const double> thresholds) const {
+  const size_t n = options_.stages.size();
+  const std::string self = "cascade '" + options_.name + "'";
+  if (probe.size() != n) throw Error(self + ": a probe of " + std::to_string(probe.size()) + " stages, not " + std::to_string(n));
+  for (size_t i = 0; i < n; ++i)
+    if (probe[i].stage != options_.stages[i]->name())
+      throw Error(self + ": probe stage " + std::to_string(i + 1) + " is '" + probe[i].stage + "', not '" +
+                  options_.stages[i]->name() + "'");
+  if (!thresholds.empty() && thresholds.size() != n - 1)
+    throw Error(self + ": give " + std::to_string(n - 1) + " thresholds (one per non-final stage), got " +
+                std::to_string(thresholds.size()));
+  api::Response out;
+  for (size_t i = 0; i < n; ++i) {
+    StageAnswer& a = probe[i];
+    merge_call(out, a.answer);
+    out.latency_ms += a.answer.latency_ms;
+    if (i + 1 == n) {
+      out.trace.push_back({a.stage, "", 0.0, 0.0, "answer"});
+    } else {
+      const double threshold = thresholds.empty() ? rule_for(i).threshold() : thresholds[i];
+      const bool accept = a.value >= threshold;
+      out.trace.push_back({a.stage, a.signal, a.value, threshold, accept ? "accept" : "defer"});
+      if (!accept) continue;
+    }
+    const double latency = out.latency_ms;
+    take_answer(out, std::move(a.answer), *options_.stages[i], request);
+    out.latency_ms = latency;
+    return out;
+  }
+  return out;
 }
 
 }  // namespace tandem::compose

@@ -44,6 +44,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,19 @@
 #include "compose/deferral_rule.h"
 
 namespace tandem::compose {
+
+// One stage's part of a probe (Cascade::probe): what the stage answered and
+// what its rule measured, whatever the rule decided.
+struct StageAnswer {
+  std::string stage;  // the stage's name
+  // The answer the rule offers (Signal::chosen), with usage and trace replaced
+  // by the whole stage's: every call the rule asked for (k agreement samples)
+  // and the rule's own calls, traced in the order complete() traces them,
+  // without this cascade's decision step; latency_ms is the stage's wall time.
+  api::Response answer;
+  std::string signal;  // the rule's signal; empty for the last stage
+  double value = 0.0;  // the signal's value (NaN: never accepted)
+};
 
 struct CascadeOptions {
   std::string name;
@@ -71,8 +85,28 @@ class Cascade : public api::Model {
   api::Capabilities capabilities() const override;
   api::Response complete(const api::Request& request, const api::StreamCallback& on_text = {}) const override;
 
- private:
+  // Calibration and threshold sweeps (tandem eval --probe, tandem calibrate):
+  // every stage asked for `request` (buffered, no streaming), whatever the
+  // rules would decide; one entry per stage, in order.
+  std::vector<StageAnswer> probe(const api::Request& request) const;
+  // The response complete(request) gives when the stages answer as in `probe`, at
+  // `thresholds` (one per non-final stage; empty: the rules' own): the same
+  // text, usage, cost and trace (with the given thresholds in the decision
+  // steps), latency_ms the sum of the stages it asked. For stages that answer
+  // a request deterministically (greedy) this equals complete()'s response
+  // but for latency. Throws tandem::Error for a probe of another cascade
+  // (wrong stage count or names) or a wrong number of thresholds.
+  api::Response resolve(const api::Request& request, std::vector<StageAnswer> probe,
+                        std::span<const double> thresholds = {}) const;
+
+  size_t stage_count() const { return options_.stages.size(); }
+  const api::Model& stage(size_t i) const { return *options_.stages.at(i); }
+  // The rule that judges stage i (i < stage_count() - 1).
   const DeferralRule& rule_for(size_t stage) const;
+
+ private:
+  // Asks non-final stage i (every request its rule wants) and measures the signal.
+  StageAnswer ask_stage(size_t i, const api::Request& request) const;
 
   CascadeOptions options_;
 };

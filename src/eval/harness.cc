@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "compose/cascade.h"
 #include "eval/hash.h"
 #include "eval/scoring.h"
 #include "eval/subset.h"
@@ -29,15 +30,17 @@ nlohmann::json usage_json(const std::map<std::string, api::Usage>& usage) {
   return j;
 }
 
+// JSON has no NaN or infinity: those are written as strings ("nan", "-inf").
+nlohmann::json number_json(double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(std::to_string(x)); }
+
 nlohmann::json trace_json(const std::vector<api::TraceStep>& trace) {
   nlohmann::json j = nlohmann::json::array();
   for (const api::TraceStep& s : trace) {
     nlohmann::json step = {{"model", s.model}, {"decision", s.decision}};
     if (!s.signal.empty()) {
       step["signal"] = s.signal;
-      step["value"] = std::isfinite(s.value) ? nlohmann::json(s.value) : nlohmann::json(std::to_string(s.value));
-      step["threshold"] =
-          std::isfinite(s.threshold) ? nlohmann::json(s.threshold) : nlohmann::json(std::to_string(s.threshold));
+      step["value"] = number_json(s.value);
+      step["threshold"] = number_json(s.threshold);
     }
     j.push_back(std::move(step));
   }
@@ -62,6 +65,48 @@ void fill_response(Record& r, const api::Response& resp) {
   r.trace = trace_json(resp.trace);
 }
 
+// Adds "params" and "flops" to every usage entry (of a usage map in JSON)
+// whose model has a known parameter count.
+void add_flops(nlohmann::json& usage, const std::map<std::string, double>& parameters) {
+  for (auto it = usage.begin(); it != usage.end(); ++it) {
+    const auto p = parameters.find(it.key());
+    if (p == parameters.end()) continue;
+    nlohmann::json& u = it.value();
+    const int64_t tokens = u.value("prompt_tokens", int64_t{0}) + u.value("completion_tokens", int64_t{0}) +
+                           u.value("scored_tokens", int64_t{0});
+    u["params"] = p->second;
+    u["flops"] = flops_estimate(p->second, tokens);
+  }
+}
+
+// Every stage of a cascade asked (RunOptions::probe): each stage's answer,
+// graded, into r.stages; the cascade's own response at its thresholds returned.
+api::Response probe_stages(const compose::Cascade& c, const api::Request& q, const PreparedTask& t, const Example& e,
+                           const RunOptions& o, Record& r) {
+  std::vector<compose::StageAnswer> stages = c.probe(q);
+  const std::string gold = gold_answer(e);
+  r.stages = nlohmann::json::array();
+  for (size_t i = 0; i < stages.size(); ++i) {
+    const api::Response& a = stages[i].answer;
+    const std::optional<std::string> extracted = extract_answer(t.spec, a.text);
+    nlohmann::json j = {{"stage", stages[i].stage},
+                        {"output", a.text},
+                        {"extracted", extracted ? nlohmann::json(*extracted) : nlohmann::json(nullptr)},
+                        {"correct", extracted && answers_equal(*extracted, gold) ? 1 : 0},
+                        {"tokens", usage_json(a.usage)},
+                        {"cost", a.cost()},
+                        {"latency_ms", a.latency_ms}};
+    add_flops(j["tokens"], o.parameters);
+    if (i + 1 < stages.size()) {
+      j["signal"] = stages[i].signal;
+      j["value"] = number_json(stages[i].value);
+      j["threshold"] = number_json(c.rule_for(i).threshold());
+    }
+    r.stages.push_back(std::move(j));
+  }
+  return c.resolve(q, std::move(stages));
+}
+
 void run_generate(const PreparedTask& t, const std::string& prompt, const Example& e, const api::Model& m,
                   const RunOptions& o, Record& r) {
   const int64_t context = m.capabilities().context;
@@ -70,7 +115,9 @@ void run_generate(const PreparedTask& t, const std::string& prompt, const Exampl
     r.note = "prompt left-truncated from " + std::to_string(fit.tokens_before) + " to " +
              std::to_string(fit.tokens_after) + " tokens (context " + std::to_string(context) + " - max_gen_toks " +
              std::to_string(fit.max_tokens) + ")";
-  const api::Response resp = m.complete(greedy_request(fit.prompt, fit.max_tokens, t.spec.until, o.seed));
+  const api::Request q = greedy_request(fit.prompt, fit.max_tokens, t.spec.until, o.seed);
+  const auto* cascade = o.probe ? dynamic_cast<const compose::Cascade*>(&m) : nullptr;
+  const api::Response resp = cascade ? probe_stages(*cascade, q, t, e, o, r) : m.complete(q);
   fill_response(r, resp);
   r.extracted = extract_answer(t.spec, resp.text);
   r.gold = gold_answer(e);
@@ -146,20 +193,6 @@ void run_rolling(const std::string& prompt, const api::Model& m, const RunOption
                {"words", count_words(prompt)}};
 }
 
-// Adds "params" and "flops" to every usage entry whose model has a known
-// parameter count.
-void add_flops(Record& r, const std::map<std::string, double>& parameters) {
-  for (auto it = r.tokens.begin(); it != r.tokens.end(); ++it) {
-    const auto p = parameters.find(it.key());
-    if (p == parameters.end()) continue;
-    nlohmann::json& u = it.value();
-    const int64_t tokens = u.value("prompt_tokens", int64_t{0}) + u.value("completion_tokens", int64_t{0}) +
-                           u.value("scored_tokens", int64_t{0});
-    u["params"] = p->second;
-    u["flops"] = flops_estimate(p->second, tokens);
-  }
-}
-
 // An example the model could not take (ContextError): stored, counted wrong.
 void record_failure(Record& r, const Example& e, OutputType type, const std::string& why) {
   r.output.clear();
@@ -168,6 +201,7 @@ void record_failure(Record& r, const Example& e, OutputType type, const std::str
   r.cost = 0.0;
   r.answered_by.clear();
   r.trace = nlohmann::json::array();
+  r.stages = nlohmann::json::array();
   r.correct = 0;
   if (type == OutputType::kGenerateUntil) {
     r.gold = gold_answer(e);
@@ -235,7 +269,16 @@ PreparedTask prepare_task(const TaskSpec& spec, const SelectOptions& select) {
   return t;
 }
 
+void check_probe(const PreparedTask& t, const api::Model& m, const RunOptions& o) {
+  if (!o.probe) return;
+  if (dynamic_cast<const compose::Cascade*>(&m) == nullptr)
+    throw Error("--probe asks every stage of a cascade: '" + m.name() + "' is not a cascade");
+  if (t.spec.output_type != OutputType::kGenerateUntil)
+    throw Error("--probe: task " + t.spec.name + " is not a generate_until task (a cascade answers choices by letter)");
+}
+
 Record evaluate_example(const PreparedTask& t, const Example& e, const api::Model& m, const RunOptions& o) {
+  check_probe(t, m, o);
   Record r;
   r.task = t.spec.name;
   r.model = m.name();
@@ -254,13 +297,14 @@ Record evaluate_example(const PreparedTask& t, const Example& e, const api::Mode
     if (t.spec.output_type == OutputType::kLoglikelihoodRolling) throw;  // no wrong answer to count
     record_failure(r, e, t.spec.output_type, err.what());
   }
-  add_flops(r, o.parameters);
+  add_flops(r.tokens, o.parameters);
   r.latency_ms = seconds_since(start) * 1000.0;
   return r;
 }
 
 RunSummary run_task(const PreparedTask& t, const api::Model& m, RecordStore& store, const RunOptions& o,
                     const ProgressFn& progress) {
+  check_probe(t, m, o);
   RunSummary summary;
   summary.letter_fallback = t.spec.output_type == OutputType::kMultipleChoice && !m.capabilities().scoring;
   std::mutex mu;

@@ -70,6 +70,13 @@ struct RunOptions {
   // The model's tokenization, for generate_until prompts longer than its
   // context (eval/truncate.h fit_generation); empty: none (sent whole).
   PromptTruncator truncate;
+  // A cascade (compose/cascade.h) on a generate_until task: ask every stage of
+  // every example (Cascade::probe), store each stage's graded answer in
+  // Record::stages, and record the cascade's response at its thresholds
+  // (Cascade::resolve: for greedy stages, what it would answer; latency the
+  // sum of the stages asked). What threshold sweeps and `tandem calibrate`
+  // read. Another model or task type is an Error.
+  bool probe = false;
 };
 
 // The FLOPs estimate of a forward pass over `tokens` tokens: 2 × params × tokens

@@ -12,13 +12,13 @@ CREATE TABLE IF NOT EXISTS records (
   task TEXT NOT NULL, model TEXT NOT NULL, example_id TEXT NOT NULL, example_index INTEGER NOT NULL,
   prompt_hash TEXT NOT NULL, output TEXT NOT NULL, extracted TEXT, gold TEXT NOT NULL, correct INTEGER,
   metrics TEXT NOT NULL, tokens TEXT NOT NULL, latency_ms REAL NOT NULL, cost REAL NOT NULL,
-  answered_by TEXT NOT NULL, trace TEXT NOT NULL, note TEXT NOT NULL,
+  answered_by TEXT NOT NULL, trace TEXT NOT NULL, note TEXT NOT NULL, stages TEXT NOT NULL DEFAULT '[]',
   PRIMARY KEY (task, model, example_id));
 )sql";
 
 constexpr const char* kColumns =
     "task, model, example_id, example_index, prompt_hash, output, extracted, gold, correct, metrics, tokens, "
-    "latency_ms, cost, answered_by, trace, note";
+    "latency_ms, cost, answered_by, trace, note, stages";
 
 // A prepared statement, finalized on scope exit.
 class Statement {
@@ -64,10 +64,22 @@ Record read_row(sqlite3_stmt* s) {
   r.answered_by = column_text(s, 13);
   r.trace = column_json(s, 14);
   r.note = column_text(s, 15);
+  r.stages = column_json(s, 16);
+  if (!r.stages.is_array()) r.stages = nlohmann::json::array();
   return r;
 }
 
 std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+// Records written before the `stages` column existed: add it (empty arrays).
+void add_stages_column(sqlite3* db) {
+  bool has = false;
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA table_info(records)", -1, &s, nullptr) == SQLITE_OK)
+    while (sqlite3_step(s) == SQLITE_ROW) has = has || column_text(s, 1) == "stages";
+  sqlite3_finalize(s);
+  if (!has) sqlite3_exec(db, "ALTER TABLE records ADD COLUMN stages TEXT NOT NULL DEFAULT '[]'", nullptr, nullptr, nullptr);
+}
 
 }  // namespace
 
@@ -91,6 +103,7 @@ RecordStore::RecordStore(const std::string& path) : path_(path) {
     db_ = nullptr;
     throw Error(path + ": not a records database (" + why + ")");
   }
+  add_stages_column(db_);
 }
 
 RecordStore::~RecordStore() { sqlite3_close(db_); }
@@ -110,7 +123,7 @@ std::optional<Record> RecordStore::find(const std::string& task, const std::stri
 void RecordStore::put(const Record& r) {
   std::lock_guard lock(mu_);
   Statement s(db_, std::string("INSERT INTO records (") + kColumns +
-                       ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
+                       ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
               path_);
   s.text(1, r.task);
   s.text(2, r.model);
@@ -128,6 +141,7 @@ void RecordStore::put(const Record& r) {
   s.text(14, r.answered_by);
   s.text(15, dump(r.trace));
   s.text(16, r.note);
+  s.text(17, dump(r.stages));
   if (sqlite3_step(s.get()) != SQLITE_DONE)
     throw Error(path_ + ": cannot write the record of " + r.task + "/" + r.model + "/" + r.example_id + ": " +
                 sqlite3_errmsg(db_));

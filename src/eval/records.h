@@ -37,6 +37,11 @@ struct Record {
   std::string answered_by;
   nlohmann::json trace = nlohmann::json::array();
   std::string note;                    // e.g. "letter fallback: the model cannot score"
+  // A cascade evaluated with RunOptions::probe (eval/harness.h): every stage's
+  // answer, one object per stage in order: {stage, signal, value, threshold,
+  // output, extracted, correct, tokens, cost, latency_ms} (the last stage
+  // without signal, value and threshold). Empty otherwise.
+  nlohmann::json stages = nlohmann::json::array();
 };
 
 class RecordStore {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "eval/sweep.h"
 #include "util/error.h"
 
 namespace tandem::eval {
@@ -155,8 +156,80 @@ std::string report_markdown(const std::vector<Summary>& ss, const std::vector<st
   return md;
 }
 
-std::string pareto_svg(const std::vector<Summary>& ss, CostAxis axis) {
-  std::vector<double> cost, acc;
+namespace {
+
+// The plot area and its scales.
+struct Frame {
+  double W = 0, H = 500, left = 80, top = 50, bottom = 70, right = 240, xmax = 1;
+  double pw() const { return W - left - right; }
+  double ph() const { return H - top - bottom; }
+  double X(double c) const { return left + pw() * c / xmax; }
+  double Y(double a) const { return top + ph() * (1.0 - a / 100.0); }
+};
+
+// Title, grid, ticks, frame and axis labels.
+std::string svg_frame(const Frame& f, double xstep, const std::string& title, CostAxis axis, const std::string& metric) {
+  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt("%.0f", f.W) + "\" height=\"" +
+                    fmt("%.0f", f.H) + "\" font-family=\"sans-serif\" font-size=\"13\">\n";
+  svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  svg += "<text x=\"" + fmt("%.0f", f.left + f.pw() / 2) + "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">" +
+         escape_xml(title) + "</text>\n";
+  for (double a = 0; a <= 100.0001; a += 20) {  // y grid and ticks
+    svg += "<line x1=\"" + fmt("%.1f", f.left) + "\" x2=\"" + fmt("%.1f", f.left + f.pw()) + "\" y1=\"" +
+           fmt("%.1f", f.Y(a)) + "\" y2=\"" + fmt("%.1f", f.Y(a)) + "\" stroke=\"#ddd\"/>\n";
+    svg += "<text x=\"" + fmt("%.0f", f.left - 8) + "\" y=\"" + fmt("%.1f", f.Y(a) + 4) + "\" text-anchor=\"end\">" +
+           fmt("%.0f", a) + "</text>\n";
+  }
+  for (double c = 0; c <= f.xmax * 1.0001; c += xstep) {  // x grid and ticks
+    svg += "<line x1=\"" + fmt("%.1f", f.X(c)) + "\" x2=\"" + fmt("%.1f", f.X(c)) + "\" y1=\"" + fmt("%.1f", f.top) +
+           "\" y2=\"" + fmt("%.1f", f.top + f.ph()) + "\" stroke=\"#eee\"/>\n";
+    svg += "<text x=\"" + fmt("%.1f", f.X(c)) + "\" y=\"" + fmt("%.1f", f.top + f.ph() + 18) +
+           "\" text-anchor=\"middle\">" + fmt("%.3g", c) + "</text>\n";
+  }
+  svg += "<rect x=\"" + fmt("%.0f", f.left) + "\" y=\"" + fmt("%.0f", f.top) + "\" width=\"" + fmt("%.0f", f.pw()) +
+         "\" height=\"" + fmt("%.0f", f.ph()) + "\" fill=\"none\" stroke=\"black\"/>\n";
+  const std::string xlabel = axis == CostAxis::kMoney   ? "cost per example (money, at the config's prices)"
+                             : axis == CostAxis::kFlops ? "FLOPs per example (estimate: 2 × parameters × tokens)"
+                                                        : "model wall time per example (seconds)";
+  svg += "<text x=\"" + fmt("%.0f", f.left + f.pw() / 2) + "\" y=\"" + fmt("%.0f", f.H - 22) +
+         "\" text-anchor=\"middle\">" + xlabel + "</text>\n";
+  svg += "<text transform=\"translate(24," + fmt("%.0f", f.top + f.ph() / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
+         "accuracy (" + metric + ", %)</text>\n";
+  return svg;
+}
+
+// The frontier as a staircase: accuracy holds until the next frontier point.
+std::string svg_frontier(const Frame& f, const std::vector<double>& cost, const std::vector<double>& acc) {
+  const std::vector<size_t> front = pareto_front(cost, acc);
+  std::string path;
+  for (size_t k = 0; k < front.size(); ++k) {
+    const size_t i = front[k];
+    if (k > 0) path += " L" + fmt("%.1f", f.X(cost[i])) + "," + fmt("%.1f", f.Y(acc[front[k - 1]]));
+    path += (k == 0 ? "M" : " L") + fmt("%.1f", f.X(cost[i])) + "," + fmt("%.1f", f.Y(acc[i]));
+  }
+  return "<path d=\"" + path + "\" fill=\"none\" stroke=\"#555\" stroke-width=\"1.5\" stroke-dasharray=\"6,4\"/>\n";
+}
+
+double sweep_cost(const SweepPoint& p, int64_t n, CostAxis axis) {
+  const double k = static_cast<double>(std::max<int64_t>(1, n));
+  return axis == CostAxis::kMoney ? p.cost / k : axis == CostAxis::kSeconds ? p.seconds / k : p.flops / k;
+}
+
+std::string legend_entry(const Frame& f, double y, const std::string& color, const std::string& text, bool line) {
+  std::string svg = line ? "<line x1=\"" + fmt("%.0f", f.W - f.right + 14) + "\" x2=\"" + fmt("%.0f", f.W - f.right + 34) +
+                               "\" y1=\"" + fmt("%.1f", y - 4) + "\" y2=\"" + fmt("%.1f", y - 4) + "\" stroke=\"" +
+                               color + "\" stroke-width=\"2\"/>\n"
+                         : "<circle cx=\"" + fmt("%.0f", f.W - f.right + 24) + "\" cy=\"" + fmt("%.1f", y - 4) +
+                               "\" r=\"6\" fill=\"" + color + "\"/>\n";
+  return svg + "<text x=\"" + fmt("%.0f", f.W - f.right + 40) + "\" y=\"" + fmt("%.1f", y) + "\">" + escape_xml(text) +
+         "</text>\n";
+}
+
+}  // namespace
+
+std::string pareto_svg(const std::vector<Summary>& ss, CostAxis axis, const std::vector<Sweep>& sweeps) {
+  if (ss.empty()) throw Error("report: no models to plot");
+  std::vector<double> cost, acc;  // every point: the summaries', then the sweeps'
   for (const Summary& s : ss) {
     if (axis == CostAxis::kFlops && !s.total.flops_known())
       throw Error("report: FLOPs of " + s.model + " on " + s.task +
@@ -167,78 +240,120 @@ std::string pareto_svg(const std::vector<Summary>& ss, CostAxis axis) {
   }
   size_t longest = 0, n_min = ss.front().n, n_max = ss.front().n;
   for (const Summary& s : ss) {
-    longest = std::max(longest, s.model.size());
+    longest = std::max(longest, s.model.size() + 7);
     n_min = std::min(n_min, s.n);
     n_max = std::max(n_max, s.n);
   }
-  // The legend's width follows the longest name ("name (100%)").
-  const double right = std::max(240.0, 50.0 + 7.5 * static_cast<double>(longest + 7));
-  const double W = 520 + right, H = 500, left = 80, top = 50, bottom = 70;
+  for (const Sweep& sw : sweeps) {
+    longest = std::max(longest, sw.model.size() + 20);
+    for (const SweepPoint& p : sw.points) {
+      if (std::isnan(sweep_cost(p, sw.n, axis))) continue;
+      cost.push_back(sweep_cost(p, sw.n, axis));
+      acc.push_back(100.0 * static_cast<double>(p.correct) / static_cast<double>(std::max<int64_t>(1, sw.n)));
+    }
+  }
+  Frame f;
+  f.right = std::max(240.0, 50.0 + 7.5 * static_cast<double>(longest));  // the legend follows the longest name
+  f.W = 520 + f.right;
+  f.xmax = std::max(1e-300, *std::max_element(cost.begin(), cost.end()));
+  const double xstep = tick_step(f.xmax);
+  f.xmax = std::ceil(f.xmax * 1.08 / xstep) * xstep;
   const std::string n_text =
       n_min == n_max ? std::to_string(n_min) : std::to_string(n_min) + "–" + std::to_string(n_max);
-  const double pw = W - left - right, ph = H - top - bottom;
-  double xmax = *std::max_element(cost.begin(), cost.end());
-  if (xmax <= 0) xmax = 1;
-  const double xstep = tick_step(xmax);
-  xmax = std::ceil(xmax * 1.08 / xstep) * xstep;
-  auto X = [&](double c) { return left + pw * c / xmax; };
-  auto Y = [&](double a) { return top + ph * (1.0 - a / 100.0); };
-  const std::string metric = ss.front().primary;
-  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fmt("%.0f", W) + "\" height=\"" +
-                    fmt("%.0f", H) + "\" font-family=\"sans-serif\" font-size=\"13\">\n";
-  svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  svg += "<text x=\"" + fmt("%.0f", left + pw / 2) + "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">" +
-         escape_xml(ss.front().task) + ": accuracy against cost (n = " + n_text + ")</text>\n";
-  for (double a = 0; a <= 100.0001; a += 20) {  // y grid and ticks
-    svg += "<line x1=\"" + fmt("%.1f", left) + "\" x2=\"" + fmt("%.1f", left + pw) + "\" y1=\"" + fmt("%.1f", Y(a)) +
-           "\" y2=\"" + fmt("%.1f", Y(a)) + "\" stroke=\"#ddd\"/>\n";
-    svg += "<text x=\"" + fmt("%.0f", left - 8) + "\" y=\"" + fmt("%.1f", Y(a) + 4) + "\" text-anchor=\"end\">" +
-           fmt("%.0f", a) + "</text>\n";
-  }
-  for (double c = 0; c <= xmax * 1.0001; c += xstep) {  // x grid and ticks
-    svg += "<line x1=\"" + fmt("%.1f", X(c)) + "\" x2=\"" + fmt("%.1f", X(c)) + "\" y1=\"" + fmt("%.1f", top) +
-           "\" y2=\"" + fmt("%.1f", top + ph) + "\" stroke=\"#eee\"/>\n";
-    svg += "<text x=\"" + fmt("%.1f", X(c)) + "\" y=\"" + fmt("%.1f", top + ph + 18) + "\" text-anchor=\"middle\">" +
-           fmt("%.3g", c) + "</text>\n";
-  }
-  svg += "<rect x=\"" + fmt("%.0f", left) + "\" y=\"" + fmt("%.0f", top) + "\" width=\"" + fmt("%.0f", pw) +
-         "\" height=\"" + fmt("%.0f", ph) + "\" fill=\"none\" stroke=\"black\"/>\n";
-  const std::string xlabel =
-      axis == CostAxis::kMoney   ? "cost per example (money, at the config's prices)"
-      : axis == CostAxis::kFlops ? "FLOPs per example (estimate: 2 × parameters × tokens)"
-                                 : "model wall time per example (seconds)";
-  svg += "<text x=\"" + fmt("%.0f", left + pw / 2) + "\" y=\"" + fmt("%.0f", H - 22) + "\" text-anchor=\"middle\">" +
-         xlabel + "</text>\n";
-  svg += "<text transform=\"translate(24," + fmt("%.0f", top + ph / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
-         "accuracy (" + metric + ", %)</text>\n";
+  std::string svg = svg_frame(f, xstep, ss.front().task + ": accuracy against cost (n = " + n_text + ")", axis,
+                               ss.front().primary);
+  svg += svg_frontier(f, cost, acc);
   const std::vector<size_t> front = pareto_front(cost, acc);
-  std::string path;
-  for (size_t k = 0; k < front.size(); ++k) {  // a staircase: accuracy holds until the next frontier point
-    const size_t i = front[k];
-    if (k > 0) path += " L" + fmt("%.1f", X(cost[i])) + "," + fmt("%.1f", Y(acc[front[k - 1]]));
-    path += (k == 0 ? "M" : " L") + fmt("%.1f", X(cost[i])) + "," + fmt("%.1f", Y(acc[i]));
-  }
-  svg += "<path d=\"" + path + "\" fill=\"none\" stroke=\"#555\" stroke-width=\"1.5\" stroke-dasharray=\"6,4\"/>\n";
   std::vector<LabelBox> labels;
-  for (size_t i = 0; i < ss.size(); ++i) {
+  double ly = f.top + 20;
+  for (size_t i = 0; i < ss.size(); ++i, ly += 22) {
     const char* color = kColors[i % (sizeof kColors / sizeof kColors[0])];
     const bool on_front = std::find(front.begin(), front.end(), i) != front.end();
-    svg += "<circle cx=\"" + fmt("%.1f", X(cost[i])) + "\" cy=\"" + fmt("%.1f", Y(acc[i])) + "\" r=\"6\" fill=\"" +
+    svg += "<circle cx=\"" + fmt("%.1f", f.X(cost[i])) + "\" cy=\"" + fmt("%.1f", f.Y(acc[i])) + "\" r=\"6\" fill=\"" +
            color + "\" stroke=\"black\" stroke-width=\"" + (on_front ? "2" : "0.5") + "\"/>\n";
-    const double ty = label_y(labels, X(cost[i]) + 9, Y(acc[i]) - 8, ss[i].model.size());
-    svg += "<text x=\"" + fmt("%.1f", X(cost[i]) + 9) + "\" y=\"" + fmt("%.1f", ty) + "\">" + escape_xml(ss[i].model) +
-           "</text>\n";
-    const double ly = top + 20 + 22.0 * static_cast<double>(i);
-    svg += "<circle cx=\"" + fmt("%.0f", W - right + 24) + "\" cy=\"" + fmt("%.1f", ly - 4) + "\" r=\"6\" fill=\"" +
-           color + "\"/>\n";
-    svg += "<text x=\"" + fmt("%.0f", W - right + 36) + "\" y=\"" + fmt("%.1f", ly) + "\">" + escape_xml(ss[i].model) +
-           fmt(" (%.0f%%)", acc[i]) + "</text>\n";
+    const double ty = label_y(labels, f.X(cost[i]) + 9, f.Y(acc[i]) - 8, ss[i].model.size());
+    svg += "<text x=\"" + fmt("%.1f", f.X(cost[i]) + 9) + "\" y=\"" + fmt("%.1f", ty) + "\">" +
+           escape_xml(ss[i].model) + "</text>\n";
+    svg += legend_entry(f, ly, color, ss[i].model + fmt(" (%.0f%%)", acc[i]), false);
   }
-  const double fy = top + 20 + 22.0 * static_cast<double>(ss.size()) + 8;
-  svg += "<line x1=\"" + fmt("%.0f", W - right + 14) + "\" x2=\"" + fmt("%.0f", W - right + 34) + "\" y1=\"" +
-         fmt("%.1f", fy - 4) + "\" y2=\"" + fmt("%.1f", fy - 4) + "\" stroke=\"#555\" stroke-dasharray=\"6,4\"/>\n";
-  svg += "<text x=\"" + fmt("%.0f", W - right + 40) + "\" y=\"" + fmt("%.1f", fy) + "\">Pareto frontier</text>\n";
+  size_t k = ss.size();
+  for (size_t j = 0; j < sweeps.size(); ++j, ly += 22) {
+    const char* color = kColors[(ss.size() + j) % (sizeof kColors / sizeof kColors[0])];
+    std::string path;
+    for (const SweepPoint& p : sweeps[j].points) {
+      if (std::isnan(sweep_cost(p, sweeps[j].n, axis))) continue;
+      path += (path.empty() ? "M" : " L") + fmt("%.1f", f.X(cost[k])) + "," + fmt("%.1f", f.Y(acc[k]));
+      svg += "<circle cx=\"" + fmt("%.1f", f.X(cost[k])) + "\" cy=\"" + fmt("%.1f", f.Y(acc[k])) + "\" r=\"2.5\" fill=\"" +
+             color + "\"/>\n";
+      ++k;
+    }
+    svg += "<path d=\"" + path + "\" fill=\"none\" stroke=\"" + color + "\" stroke-width=\"1.5\"/>\n";
+    svg += legend_entry(f, ly, color, sweeps[j].model + ": threshold sweep", true);
+    // The oracle (not reachable by a rule, so not on the frontier): a hollow point.
+    const double oc = sweep_cost(sweeps[j].oracle, sweeps[j].n, axis);
+    if (!std::isnan(oc)) {
+      const double oa = 100.0 * static_cast<double>(sweeps[j].oracle.correct) / static_cast<double>(std::max<int64_t>(1, sweeps[j].n));
+      svg += "<circle cx=\"" + fmt("%.1f", f.X(oc)) + "\" cy=\"" + fmt("%.1f", f.Y(oa)) + "\" r=\"6\" fill=\"white\" stroke=\"" +
+             color + "\" stroke-width=\"2\"/>\n";
+      const std::string label = sweeps[j].model + " oracle";
+      const double ty = label_y(labels, f.X(oc) + 9, f.Y(oa) - 8, label.size());
+      svg += "<text x=\"" + fmt("%.1f", f.X(oc) + 9) + "\" y=\"" + fmt("%.1f", ty) + "\">" + escape_xml(label) + "</text>\n";
+      ly += 22;
+      svg += "<circle cx=\"" + fmt("%.0f", f.W - f.right + 24) + "\" cy=\"" + fmt("%.1f", ly - 4) + "\" r=\"6\" fill=\"white\" stroke=\"" +
+             color + "\" stroke-width=\"2\"/>\n<text x=\"" + fmt("%.0f", f.W - f.right + 40) + "\" y=\"" + fmt("%.1f", ly) +
+             "\">" + escape_xml(label) + fmt(" (%.0f%%)", oa) + "</text>\n";
+    }
+  }
+  svg += "<line x1=\"" + fmt("%.0f", f.W - f.right + 14) + "\" x2=\"" + fmt("%.0f", f.W - f.right + 34) + "\" y1=\"" +
+         fmt("%.1f", ly + 4) + "\" y2=\"" + fmt("%.1f", ly + 4) + "\" stroke=\"#555\" stroke-dasharray=\"6,4\"/>\n";
+  svg += "<text x=\"" + fmt("%.0f", f.W - f.right + 40) + "\" y=\"" + fmt("%.1f", ly + 8) + "\">Pareto frontier</text>\n";
   return svg + "</svg>\n";
+}
+
+std::string sweep_markdown(const std::vector<Sweep>& sweeps) {
+  if (sweeps.empty()) return {};
+  std::string md = "\n## Threshold sweeps\n\nEach cascade run with `--probe` (every stage answered every example), "
+                   "evaluated offline at each threshold of its first rule: the share of examples passed on from the "
+                   "first stage, accuracy with its 95% Wilson interval, and cost per example. Rows: the thresholds "
+                   "where the deferred share first reaches 0%, 10%, ..., 100%, the configured threshold (*), and the "
+                   "oracle (keeps the first stage's answer exactly when it is right).\n";
+  for (const Sweep& sw : sweeps) {
+    md += "\n" + sw.model + " on " + sw.task + " (" + sw.signal + " of " + sw.first_stage + ", n = " +
+          std::to_string(sw.n) + "):\n\n| threshold | deferred | accuracy | 95% CI | cost / example | FLOPs / example | "
+          "seconds / example |\n|---:|---:|---:|---|---:|---:|---:|\n";
+    const double n = static_cast<double>(std::max<int64_t>(1, sw.n));
+    auto row = [&](const SweepPoint& p, const std::string& label) {
+      const auto [lo, hi] = wilson_interval(p.correct, sw.n);
+      md += "| " + label + " | " + fmt("%.0f%%", 100.0 * static_cast<double>(p.deferred) / n) + " | " +
+            fmt("%.1f%%", 100.0 * static_cast<double>(p.correct) / n) + " | " + fmt("[%.1f", 100.0 * lo) +
+            fmt(", %.1f]%%", 100.0 * hi) + " | " + fmt("%.3g", p.cost / n) + " | " +
+            (std::isnan(p.flops) ? std::string("unknown") : fmt("%.3g", p.flops / n)) + " | " + fmt("%.3g", p.seconds / n) +
+            " |\n";
+    };
+    std::vector<const SweepPoint*> shown;
+    for (int decile = 10; decile >= 0; --decile) {  // from all deferred down to none
+      const SweepPoint* pick = nullptr;
+      for (const SweepPoint& p : sw.points)
+        if (10.0 * static_cast<double>(p.deferred) <= decile * n) {
+          pick = &p;
+          break;
+        }
+      if (pick && std::find(shown.begin(), shown.end(), pick) == shown.end()) shown.push_back(pick);
+    }
+    const SweepPoint configured = point_at(sw, sw.configured);
+    bool configured_shown = false;
+    for (const SweepPoint* p : shown) {
+      if (!configured_shown && p->threshold <= sw.configured) {
+        row(configured, fmt("%.4g *", sw.configured));
+        configured_shown = true;
+        if (p->threshold == sw.configured) continue;
+      }
+      row(*p, std::isinf(p->threshold) ? "+inf" : fmt("%.4g", p->threshold));
+    }
+    if (!configured_shown) row(configured, fmt("%.4g *", sw.configured));
+    row(sw.oracle, "oracle");
+  }
+  return md;
 }
 
 Coverage coverage(const nlohmann::json& results, const std::string& task) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/results.h"
+#include "eval/sweep.h"
 
 namespace tandem::eval {
 
@@ -35,7 +36,14 @@ std::string report_markdown(const std::vector<Summary>& summaries, const std::ve
 // The SVG plot of one task's summaries (all of one task, accuracy tasks only)
 // against `axis`. Throws tandem::Error naming the model for FLOPs where a
 // summary's are unknown.
-std::string pareto_svg(const std::vector<Summary>& task_summaries, CostAxis axis);
+// Sweeps (eval/sweep.h) of the task's probed cascades are drawn as lines of
+// small points, and the frontier runs across them too.
+std::string pareto_svg(const std::vector<Summary>& task_summaries, CostAxis axis, const std::vector<Sweep>& sweeps = {});
+
+// "## Threshold sweeps": per sweep a table at the thresholds where the share
+// deferred by the first stage first reaches 0%, 10%, ..., 100%, the configured
+// threshold (marked *) and the oracle; empty for no sweeps.
+std::string sweep_markdown(const std::vector<Sweep>& sweeps);
 
 // What part of a task's dataset a run evaluated, from its results.json:
 // kSubset with `--subset tiny` (config.subset), kFull when every row was

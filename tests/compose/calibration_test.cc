@@ -235,6 +235,36 @@ TEST(CalibrateTargetAccuracy, MostLenientThresholdReachingTheTarget) {
   EXPECT_THROW(calibrate_target_accuracy(CalibrationSet{}, 0.5), Error);
 }
 
+TEST(CalibrateBudget, MostAccurateThresholdWithinTheMeanCost) {
+  CalibrationSet set = ten_prompts();
+  for (auto& e : set.examples) {
+    e.small_cost = 1.0;
+    e.large_cost = 10.0;
+  }
+  // Deferred at +inf .9 .8 .7 .6 .5 .4 .3 .2: 10 9 7 6 5 4 3 2 1, so the mean
+  // cost is 1 + deferred: 11 10 8 7 6 5 4 3 2; accuracies .7 .7 .7 .7 .7 .6 .6 .5 .6.
+  CalibrationResult r = calibrate_budget(set, 8.0);
+  EXPECT_EQ(r.threshold, 0.8);
+  EXPECT_DOUBLE_EQ(r.cost, 8.0);
+  EXPECT_DOUBLE_EQ(r.accuracy, 0.7);
+  EXPECT_EQ(calibrate_budget(set, 5.5).threshold, 0.5);  // .6 at .5, .4 and .2: the strictest
+  EXPECT_EQ(calibrate_budget(set, 100).threshold, kInf);
+  try {
+    calibrate_budget(set, 1.5);
+    FAIL() << "no threshold costs 1.5";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the cheapest is 2"), std::string::npos) << e.what();
+  }
+  CalibrationSet agreement = ten_prompts(LossKind::kAgreement);
+  for (auto& e : agreement.examples) {
+    e.small_cost = 1.0;
+    e.large_cost = 10.0;
+  }
+  EXPECT_EQ(calibrate_budget(agreement, 6.5).threshold, 0.6);  // the strictest within
+  EXPECT_THROW(calibrate_budget(set, -1), Error);
+  EXPECT_THROW(calibrate_budget(CalibrationSet{}, 1), Error);
+}
+
 // The guarantee, checked empirically. A population of 20000 prompts stands in
 // for recorded data: signal s ~ U(0, 1); labelled: the stage is right with
 // probability s, the last stage with 0.85 independently, so the risk is

@@ -278,6 +278,63 @@ TEST(Cascade, NestedCascadeMergesUsageAndTrace) {
   expect_step(r.trace[1], "inner", "min_logprob", -0.3, -0.5, "accept");
 }
 
+TEST(Cascade, ProbeAsksEveryStageAndMeasuresEverySignal) {
+  auto t = tiny(), sm = small(), b = base();
+  const Cascade c({"three", {t, sm, b}, {mean_rule(-0.3), min_rule(-0.5)}});
+  const std::vector<StageAnswer> p = c.probe(ask("A"));  // complete() would stop at tiny
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].stage, "tiny");
+  EXPECT_EQ(p[0].signal, "mean_logprob");
+  EXPECT_NEAR(p[0].value, -0.2, 1e-12);
+  EXPECT_EQ(p[0].answer.text, "The answer is 4");
+  EXPECT_EQ(p[1].stage, "small");
+  EXPECT_EQ(p[1].signal, "min_logprob");
+  EXPECT_NEAR(p[1].value, -0.5, 1e-12);
+  EXPECT_EQ(p[2].stage, "base");
+  EXPECT_EQ(p[2].signal, "");
+  EXPECT_EQ(p[2].answer.text, "base-A1 2 3");
+  EXPECT_EQ(p[2].answer.usage.at("base").cost, 3.0);
+  EXPECT_EQ(t->calls().size(), 1u);
+  EXPECT_EQ(sm->calls().size(), 1u);
+  EXPECT_EQ(b->calls().size(), 1u);
+}
+
+// resolve() at any thresholds gives what a cascade built with those thresholds
+// answers (the scripted stages are deterministic), trace and usage included.
+TEST(Cascade, ResolveAtThresholdsEqualsTheCascadeBuiltWithThem) {
+  const Cascade probed({"three", {tiny(), small(), base()}, {mean_rule(-0.3), min_rule(-0.5)}});
+  const double grid[] = {-kInf, -1.0, -0.5, -0.45, -0.3, -0.2, 0.0, kInf};
+  for (const char* prompt : {"A", "B", "C"})
+    for (const double t1 : grid)
+      for (const double t2 : grid) {
+        const Cascade built({"three", {tiny(), small(), base()}, {mean_rule(t1), min_rule(t2)}});
+        const api::Response want = built.complete(ask(prompt));
+        const double ts[] = {t1, t2};
+        const api::Response got = probed.resolve(ask(prompt), probed.probe(ask(prompt)), ts);
+        SCOPED_TRACE(std::string(prompt) + " " + std::to_string(t1) + " " + std::to_string(t2));
+        EXPECT_EQ(got.text, want.text);
+        EXPECT_EQ(got.answered_by, want.answered_by);
+        EXPECT_EQ(got.finish_reason, want.finish_reason);
+        EXPECT_TRUE(got.logprobs.empty());
+        EXPECT_EQ(got.cost(), want.cost());
+        ASSERT_EQ(got.usage.size(), want.usage.size());
+        ASSERT_EQ(got.trace.size(), want.trace.size());
+        for (size_t k = 0; k < want.trace.size(); ++k)
+          expect_step(got.trace[k], want.trace[k].model, want.trace[k].signal, want.trace[k].value,
+                      want.trace[k].threshold, want.trace[k].decision);
+      }
+  // Empty thresholds: the rules' own (-0.3, -0.5): B goes to small.
+  EXPECT_EQ(probed.resolve(ask("B"), probed.probe(ask("B"))).answered_by, "small");
+}
+
+TEST(Cascade, ResolveRejectsAForeignProbeOrAWrongThresholdCount) {
+  const Cascade c({"c", {tiny(), base()}, {mean_rule(-0.3)}});
+  const Cascade other({"o", {small(), base()}, {mean_rule(-0.3)}});
+  EXPECT_THROW(c.resolve(ask("A"), other.probe(ask("A"))), Error);
+  const double two[] = {0.0, 0.0};
+  EXPECT_THROW(c.resolve(ask("A"), c.probe(ask("A")), two), Error);
+}
+
 TEST(Cascade, ConcurrentRequestsGetTheSequentialAnswers) {
   const Cascade c({"c", {tiny(), small(), base()}, {mean_rule(-0.3), min_rule(-0.5)}});
   const std::vector<std::string> want = who(c);

@@ -178,7 +178,7 @@ void Server::completions(const httplib::Request& req, httplib::Response& res, bo
             };
             Choice c = run_choice(m, call, call.requests[p], index, i, on_text);
             read_tools(call, c);
-            if (c.response.finish_reason != "cancelled") {
+            if (call.tools.active() && c.response.finish_reason != "cancelled") {
               for (const json& d : held_deltas(c)) s->push(sse(chat_chunk(env, index, d, nullptr)), true);
             }
             const std::string fr = finish_reason(c.response.finish_reason);

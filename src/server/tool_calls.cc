@@ -1,5 +1,7 @@
 #include "server/tool_calls.h"
 
+#include <algorithm>
+#include <cctype>
 #include <random>
 #include <set>
 

@@ -5,7 +5,9 @@
 //
 // The served model is an api::Model, which sees role/content messages only
 // (no tool definitions, no structured tool calls), so everything below is
-// done on that level for every model alike (local GGUF, remote, compositions):
+// done on that level for every model alike (local GGUF, remote, compositions);
+// a GGUF's chat template that renders a `tools` variable itself does not get
+// the tools (that needs tools and structured messages in api::Request):
 //
 // Prompt. When tools are in effect (tool_choice other than "none") a system
 // message lists them, one JSON object per line ({"name", "description",

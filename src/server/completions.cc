@@ -70,6 +70,22 @@ Choice run_choice(const ServedModel& m, const CompletionCall& call, const api::R
   return c;
 }
 
+// Chat with tools: the text read as calls or a response (server/tool_calls.h).
+void read_tools(const CompletionCall& call, Choice& c) {
+  if (!call.tools.active()) return;
+  ToolAnswer a = interpret_output(c.response.text, c.response.finish_reason);
+  c.tool_calls = std::move(a.tool_calls);
+  c.response.text = std::move(a.content);
+  c.response.finish_reason = std::move(a.finish_reason);
+}
+
+// The deltas of a choice whose text was held back (tools): its calls, or its content.
+std::vector<json> held_deltas(const Choice& c) {
+  if (!c.tool_calls.is_null()) return tool_call_deltas(c.tool_calls);
+  if (c.response.text.empty()) return {};
+  return {json{{"content", c.response.text}}};
+}
+
 // What a streamed request shares between its decoding worker and the
 // connection's thread that writes the events.
 struct Stream {
@@ -127,6 +143,7 @@ void Server::completions(const httplib::Request& req, httplib::Response& res, bo
       for (size_t p = 0; p < call.requests.size(); ++p) {
         for (int i = 0; i < call.n; ++i) {
           choices.push_back(run_choice(m, call, call.requests[p], static_cast<int>(p) * call.n + i, i, on_text));
+          read_tools(call, choices.back());
           if (choices.back().response.finish_reason == "cancelled") throw timeout_error(stopping_, options_.timeout_s);
         }
       }
@@ -154,11 +171,16 @@ void Server::completions(const httplib::Request& req, httplib::Response& res, bo
               if (s->cancelled || expired()) return false;
               if (first) metrics_.first_token(std::chrono::duration<double>(Clock::now() - t0).count());
               first = false;
+              if (call.tools.active()) return true;  // held back: the text is read as a whole (tools)
               const std::string text(t);
               s->push(sse(chat ? chat_chunk(env, index, {{"content", text}}, nullptr) : completion_chunk(env, index, text, nullptr)), true);
               return true;
             };
             Choice c = run_choice(m, call, call.requests[p], index, i, on_text);
+            read_tools(call, c);
+            if (call.tools.active() && c.response.finish_reason != "cancelled") {
+              for (const json& d : held_deltas(c)) s->push(sse(chat_chunk(env, index, d, nullptr)), true);
+            }
             const std::string fr = finish_reason(c.response.finish_reason);
             {
               std::lock_guard<std::mutex> lock(s->mutex);

@@ -201,45 +201,73 @@ std::string content_text(const json& content, const std::string& where) {
   return text;
 }
 
-std::vector<api::Message> messages(const json& b) {
+// The keys a message of `role` may carry (null or empty values are ignored).
+bool allowed_key(const std::string& key, const std::string& role) {
+  return key == "role" || key == "content" || (key == "tool_calls" && role == "assistant") ||
+         (key == "tool_call_id" && role == "tool");
+}
+
+// One message as the model sees it; tool calls and results become text
+// (server/tool_calls.h).
+api::Message message(const json& m, const std::string& where, const ToolSpec& tools, CallNames& names) {
+  if (!m.is_object()) throw bad_field(where, "must be an object with \"role\" and \"content\"");
+  if (!m.contains("role") || !m["role"].is_string()) throw bad_field(where + ".role", "must be a string");
+  std::string role = m["role"].get<std::string>();
+  if (role == "developer") role = "system";  // OpenAI's newer name for the system role
+  for (const auto& [key, value] : m.items()) {
+    const bool empty = value.is_null() || (value.is_array() && value.empty());
+    if (!allowed_key(key, role) && !empty)
+      throw ApiError(400, where + "." + key + " is not supported by tandem serve", where + "." + key, "unsupported_parameter");
+  }
+  if (role == "function")
+    throw ApiError(400, where + ".role: \"function\" messages are deprecated: use \"tool\"", where + ".role", "unsupported_value");
+  if (role != "system" && role != "user" && role != "assistant" && role != "tool")
+    throw bad_field(where + ".role", "must be system, developer, user, assistant or tool, got \"" + role + "\"");
+  const bool calls = role == "assistant" && m.contains("tool_calls") && !m["tool_calls"].is_null() &&
+                     !(m["tool_calls"].is_array() && m["tool_calls"].empty());
+  const bool has_content = m.contains("content") && !m["content"].is_null();
+  if (!has_content && !calls) throw bad_field(where + ".content", "required");
+  const std::string text = has_content ? content_text(m["content"], where + ".content") : std::string();
+  if (calls) return {role, assistant_calls_text(m, where, text, tools, names)};
+  if (role == "tool") return {"user", tool_result_text(m, where, text, names)};
+  return {role, text};
+}
+
+std::vector<api::Message> messages(const json& b, const ToolSpec& tools) {
   const json* v = field(b, "messages");
   if (!v) throw ApiError(400, "messages: required", "messages", "missing_required_parameter");
   if (!v->is_array() || v->empty()) throw bad_field("messages", "must be a non-empty list");
   std::vector<api::Message> out;
+  CallNames names;
+  bool after_tool = false;  // the last message holds tool results
   for (size_t i = 0; i < v->size(); ++i) {
-    const json& m = (*v)[i];
-    const std::string where = "messages[" + std::to_string(i) + "]";
-    if (!m.is_object()) throw bad_field(where, "must be an object with \"role\" and \"content\"");
-    for (const auto& [key, value] : m.items()) {
-      const bool empty = value.is_null() || (value.is_array() && value.empty());
-      if (key != "role" && key != "content" && !empty)
-        throw ApiError(400, where + "." + key + " is not supported by tandem serve", where + "." + key, "unsupported_parameter");
+    const bool tool = (*v)[i].is_object() && (*v)[i].value("role", json()) == "tool";
+    api::Message m = message((*v)[i], "messages[" + std::to_string(i) + "]", tools, names);
+    // Tool results and the user message after them become one user turn.
+    if (m.role == "user" && after_tool) {
+      out.back().content += "\n\n" + m.content;
+    } else {
+      out.push_back(std::move(m));
     }
-    if (!m.contains("role") || !m["role"].is_string()) throw bad_field(where + ".role", "must be a string");
-    std::string role = m["role"].get<std::string>();
-    if (role == "developer") role = "system";  // OpenAI's newer name for the system role
-    if (role == "tool" || role == "function")
-      throw ApiError(400, where + ".role: \"" + role + "\" messages need tools, which tandem serve does not support yet",
-                     where + ".role", "unsupported_value");
-    if (role != "system" && role != "user" && role != "assistant")
-      throw bad_field(where + ".role", "must be system, developer, user or assistant, got \"" + role + "\"");
-    if (!m.contains("content") || m["content"].is_null()) throw bad_field(where + ".content", "required");
-    out.push_back({role, content_text(m["content"], where + ".content")});
+    after_tool = tool || (after_tool && out.back().role == "user");
   }
   return out;
 }
 
-void reject_tools(const json& b) {
-  if (const json* t = field(b, "tools"); t && !(t->is_array() && t->empty()))
-    throw ApiError(400, "tools: tool calls are not supported by tandem serve yet", "tools", "unsupported_parameter");
-  if (const json* t = field(b, "tool_choice"); t && !(t->is_string() && t->get<std::string>() == "none"))
-    throw ApiError(400, "tool_choice: tool calls are not supported by tandem serve yet (only \"none\")", "tool_choice",
-                   "unsupported_parameter");
-  if (const json* p = field(b, "parallel_tool_calls"); p && !p->is_boolean())
-    throw bad_field("parallel_tool_calls", "must be true or false");
+void check_modalities(const json& b) {
   if (const json* m = field(b, "modalities")) {
     if (!(m->is_array() && m->size() == 1 && (*m)[0] == "text")) throw ApiError(400, "modalities: only [\"text\"] is supported", "modalities", "unsupported_value");
   }
+}
+
+// Tools constrain the output with their own schema: no second constraint.
+void apply_tools(const json& b, const ToolSpec& tools, api::Request& q) {
+  if (!tools.active()) return;
+  if (!q.json_schema.empty())
+    throw bad_field("response_format", "cannot be combined with tools (their calls are constrained already); use tool_choice \"none\" or leave it out");
+  if (field(b, "grammar")) throw bad_field("grammar", "cannot be combined with tools (their calls are constrained already)");
+  q.json_schema = output_schema(tools).dump();
+  inject_tools_prompt(q.messages, tools);
 }
 
 }  // namespace
@@ -274,8 +302,9 @@ CompletionCall parse_chat(const json& body, const Defaults& d, const Limits& lim
   c.chat = true;
   api::Request q;
   common(body, d, q, c, limits);
-  q.messages = messages(body);
-  reject_tools(body);
+  c.tools = parse_tools(body);
+  check_modalities(body);
+  q.messages = messages(body, c.tools);
   const int mt = max_tokens(body, "max_tokens", d.max_tokens_chat, false, limits);
   q.max_tokens = max_tokens(body, "max_completion_tokens", mt, false, limits);
   if (field(body, "max_tokens") && field(body, "max_completion_tokens") && mt != q.max_tokens)
@@ -287,6 +316,7 @@ CompletionCall parse_chat(const json& body, const Defaults& d, const Limits& lim
   if (const json* rf = field(body, "response_format")) q.json_schema = schema_of_response_format(*rf);
   if (!q.json_schema.empty() && !q.grammar.empty())
     throw bad_field("grammar", "cannot be combined with a JSON response_format: give one constraint");
+  apply_tools(body, c.tools, q);
   c.requests.push_back(std::move(q));
   return c;
 }

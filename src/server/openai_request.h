@@ -5,11 +5,15 @@
 //
 // Never a silent drop: each field of OpenAI's request schema is honoured or
 // rejected with a 400 naming it. Accepted without effect on the output: user,
-// metadata, store, service_tier, parallel_tool_calls, prompt_cache_key,
-// safety_identifier, modalities ["text"], stream_options without streaming.
-// Rejected: tools / tool_choice (other than "none" or an empty list),
-// functions, function_call, audio, prediction, reasoning_effort, verbosity,
-// web_search_options, suffix, best_of other than n, non-text content parts.
+// metadata, store, service_tier, prompt_cache_key, safety_identifier,
+// modalities ["text"], stream_options without streaming.
+// Tools: tools / tool_choice / parallel_tool_calls, assistant messages with
+// tool_calls and "tool" messages are honoured in llama.cpp's generic format
+// (server/tool_calls.h: the prompt, the output schema, the response); tools
+// with response_format json_* or grammar are a 400.
+// Rejected: functions, function_call, "function" messages, audio,
+// prediction, reasoning_effort, verbosity, web_search_options, suffix,
+// best_of other than n, non-text content parts.
 // vLLM-style extensions honoured: top_k, min_p, repetition_penalty,
 // ignore_eos, grammar (GBNF). Any other field is a 400 unless
 // Limits::allow_unknown_fields.
@@ -30,6 +34,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/types.h"
+#include "server/tool_calls.h"
 
 namespace tandem::server {
 
@@ -59,6 +64,7 @@ struct CompletionCall {
   bool logprobs = false;               // chat: logprobs; completions: logprobs given
   int top_logprobs = 0;                // alternatives per token
   bool echo = false;                   // completions: the prompt precedes the text
+  ToolSpec tools;                      // chat: tools in effect when tools.active()
 };
 
 struct EmbeddingCall {

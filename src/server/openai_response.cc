@@ -20,7 +20,12 @@ json bytes_of(const std::string& s) {
 // -inf (a token masked out) is not JSON: OpenAI writes -9999.0 for such.
 double finite(double lp) { return std::isfinite(lp) ? lp : -9999.0; }
 
-json message_content(const Choice& c) { return c.response.text; }
+json message(const Choice& c) {
+  json m = {{"role", "assistant"}, {"content", c.tool_calls.is_null() ? json(c.response.text) : json(nullptr)},
+            {"refusal", nullptr}};
+  if (!c.tool_calls.is_null()) m["tool_calls"] = c.tool_calls;
+  return m;
+}
 
 }  // namespace
 
@@ -124,7 +129,7 @@ json chat_body(const Envelope& e, std::span<const Choice> choices, bool logprobs
   json cs = json::array();
   for (const Choice& c : choices) {
     cs.push_back({{"index", c.index},
-                  {"message", {{"role", "assistant"}, {"content", message_content(c)}, {"refusal", nullptr}}},
+                  {"message", message(c)},
                   {"logprobs", logprobs ? chat_logprobs(c.response.logprobs) : json(nullptr)},
                   {"finish_reason", finish_reason(c.response.finish_reason)}});
   }

@@ -38,6 +38,7 @@ struct Choice {
   api::Response response;
   std::string echo;                       // completions: the prompt, when echoed
   api::Score echo_score;                  // its token logprobs (tokens empty: none)
+  nlohmann::json tool_calls;              // chat with tools: message.tool_calls (null: none; content is null then)
 };
 
 // OpenAI's finish_reason for tandem's ("stop", "length"; "cancelled" by a

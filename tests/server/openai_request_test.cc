@@ -109,8 +109,8 @@ TEST(OpenAIRequest, FieldsWithoutEffectAreAccepted) {
 
 TEST(OpenAIRequest, EveryRejectionNamesItsField) {
   const std::vector<std::pair<json, std::string>> cases = {
-      {chat({{"tools", {{{"type", "function"}}}}}), "tools"},
-      {chat({{"tool_choice", "auto"}}), "tool_choice"},
+      {chat({{"tools", {{{"type", "function"}}}}}), "tools[0].function"},
+      {chat({{"tool_choice", "required"}}), "tool_choice"},
       {chat({{"functions", json::array({1})}}), "functions"},
       {chat({{"audio", {{"voice", "x"}}}}), "audio"},
       {chat({{"reasoning_effort", "high"}}), "reasoning_effort"},
@@ -132,7 +132,8 @@ TEST(OpenAIRequest, EveryRejectionNamesItsField) {
       {chat({{"stream_options", {{"continuous_usage_stats", true}}}}), "stream_options"},
       {chat({{"grammar", "root ::= \"a\""}, {"response_format", {{"type", "json_object"}}}}), "grammar"},
       {chat({{"messages", json::array()}}), "messages"},
-      {chat({{"messages", {{{"role", "tool"}, {"content", "x"}}}}}), "messages[0].role"},
+      {chat({{"messages", {{{"role", "tool"}, {"content", "x"}}}}}), "messages[0].tool_call_id"},
+      {chat({{"messages", {{{"role", "function"}, {"content", "x"}}}}}), "messages[0].role"},
       {chat({{"messages", {{{"role", "user"}, {"content", "x"}, {"name", "bob"}}}}}), "messages[0].name"},
       {chat({{"messages", {{{"role", "user"}, {"content", {{{"type", "image_url"}}}}}}}}), "messages[0].content"},
       {chat({{"messages", {{{"role", "wizard"}, {"content", "x"}}}}}), "messages[0].role"},
@@ -150,7 +151,7 @@ TEST(OpenAIRequest, UnknownFieldsPassWhenAllowed) {
   Limits l;
   l.allow_unknown_fields = true;
   EXPECT_NO_THROW(parse_chat(chat({{"frobnicate", 1}}), {}, l));
-  EXPECT_EQ(chat_error(chat({{"tools", {{{"type", "function"}}}}}), l).second, "tools");  // known, unsupported: still a 400
+  EXPECT_EQ(chat_error(chat({{"functions", {{{"name", "f"}}}}}), l).second, "functions");  // known, unsupported: still a 400
 }
 
 TEST(OpenAIRequest, MaxTokensOverTheContextIsA400) {

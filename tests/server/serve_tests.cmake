@@ -14,3 +14,5 @@ set_tests_properties(Serve.Curl Serve.NpmInstall Serve.OpenAINpmClient Serve.Loa
 set_tests_properties(Serve.Curl PROPERTIES TIMEOUT 120)
 set_tests_properties(Serve.NpmInstall PROPERTIES TIMEOUT 300 FIXTURES_SETUP serve_npm)
 set_tests_properties(Serve.OpenAINpmClient Serve.Load PROPERTIES TIMEOUT 180 FIXTURES_REQUIRED serve_npm)
+# The tools tests serve the shared folder's llama-2-tiny-random.gguf (a 4096-token context).
+set_tests_properties(Serve.Curl Serve.OpenAINpmClient PROPERTIES ENVIRONMENT "TANDEM_SHARED_DIR=${TANDEM_SHARED_DIR}")

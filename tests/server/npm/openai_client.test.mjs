@@ -1,21 +1,31 @@
 // tandem serve driven by the official `openai` npm client: every endpoint,
-// streaming with usage, n, logprobs, json_schema, and the error cases the
-// client sees as typed errors. References: the OpenAI API's documented shapes,
-// and for greedy answers the same request answered without streaming.
+// streaming with usage, n, logprobs, json_schema, tool calls, and the error
+// cases the client sees as typed errors. References: the OpenAI API's
+// documented shapes, and for greedy answers the same request answered without
+// streaming.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import OpenAI from 'openai';
-import { startServer } from './serve.mjs';
+import { startServer, randomModel } from './serve.mjs';
 
 const KEY = 'test-key';
 let server, client;
+// Tool calls run on a second server with a 4096-token context (serve.mjs).
+const haveRandomModel = fs.existsSync(randomModel);
+let toolServer, toolClient;
 
 before(async () => {
   server = await startServer(['--api-key', KEY, '--parallel', '2']);
   client = new OpenAI({ apiKey: KEY, baseURL: `${server.url}/v1`, maxRetries: 0 });
+  if (haveRandomModel) {
+    toolServer = await startServer([], randomModel);
+    toolClient = new OpenAI({ apiKey: 'unused', baseURL: `${toolServer.url}/v1`, maxRetries: 0 });
+  }
 });
 after(async () => {
   assert.equal(await server.stop(), 0, 'SIGTERM ends tandem serve with status 0');
+  if (toolServer) assert.equal(await toolServer.stop(), 0, 'SIGTERM ends the tools server with status 0');
 });
 
 const messages = [{ role: 'user', content: 'Tell me a story about a cat.' }];
@@ -164,7 +174,7 @@ test('errors: each bad request is a BadRequestError naming its field', async () 
   const cases = [
     [{ temperature: 'hot' }, 'temperature'],
     [{ frobnicate: true }, 'frobnicate'],
-    [{ tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }, 'tools'],
+    [{ tools: [{ type: 'function', function: { name: 'f f' } }] }, 'tools[0].function.name'],
     [{ n: 0 }, 'n'],
     [{ max_tokens: 100000000 }, 'max_tokens'],
     [{ top_logprobs: 2 }, 'top_logprobs'],
@@ -174,4 +184,99 @@ test('errors: each bad request is a BadRequestError naming its field', async () 
     await assert.rejects(client.chat.completions.create({ model: 'default', messages, max_tokens: 4, ...extra }),
       (e) => e instanceof OpenAI.BadRequestError && e.param === param, JSON.stringify(extra).slice(0, 80));
   }
+});
+
+// Tool calls. The string property has a maxLength: a random-weight model
+// would not otherwise close the string before max_tokens.
+const weather = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    description: 'The forecast for a city',
+    parameters: {
+      type: 'object',
+      properties: {
+        city: { type: 'string', maxLength: 12 },
+        days: { type: 'integer' },
+        unit: { type: 'string', enum: ['celsius', 'fahrenheit'] },
+      },
+      required: ['city', 'days', 'unit'],
+      additionalProperties: false,
+    },
+  },
+};
+const toolRequest = {
+  model: 'default', messages: [{ role: 'user', content: 'Weather in Oslo?' }], tools: [weather],
+  tool_choice: 'required', parallel_tool_calls: false, temperature: 0, max_tokens: 200,
+};
+const toolTest = (name, fn) => test(name, { skip: !haveRandomModel && `no ${randomModel}` }, fn);
+
+// The arguments checked against the schema above by hand (not by tandem's code).
+function checkWeatherArguments(text) {
+  const args = JSON.parse(text);
+  assert.deepEqual(Object.keys(args).sort(), ['city', 'days', 'unit']);
+  assert.equal(typeof args.city, 'string');
+  assert.ok(args.city.length <= 12);
+  assert.ok(Number.isInteger(args.days));
+  assert.ok(['celsius', 'fahrenheit'].includes(args.unit));
+}
+
+toolTest('tools: tool_choice required returns a call whose arguments match the schema', async () => {
+  const r = await toolClient.chat.completions.create(toolRequest);
+  const c = r.choices[0];
+  assert.equal(c.finish_reason, 'tool_calls');
+  assert.equal(c.message.content, null);
+  assert.equal(c.message.tool_calls.length, 1);
+  const call = c.message.tool_calls[0];
+  assert.match(call.id, /^call_[A-Za-z0-9]{24}$/);
+  assert.equal(call.type, 'function');
+  assert.equal(call.function.name, 'get_weather');
+  checkWeatherArguments(call.function.arguments);
+  assert.equal(r.usage.total_tokens, r.usage.prompt_tokens + r.usage.completion_tokens);
+});
+
+toolTest('tools: a streamed call accumulates from index-keyed deltas to the non-streamed greedy call', async () => {
+  const whole = await toolClient.chat.completions.create(toolRequest);
+  const stream = await toolClient.chat.completions.create({ ...toolRequest, stream: true });
+  const calls = [];
+  let finish = null, argumentDeltas = 0;
+  for await (const chunk of stream) {
+    for (const c of chunk.choices) {
+      for (const d of c.delta.tool_calls ?? []) {
+        if (!calls[d.index]) {
+          assert.ok(d.id && d.type === 'function' && d.function.name, 'the first delta of a call names it');
+          calls[d.index] = { id: d.id, name: d.function.name, arguments: '' };
+        }
+        if (d.function?.arguments) { calls[d.index].arguments += d.function.arguments; argumentDeltas += 1; }
+      }
+      if (c.finish_reason) finish = c.finish_reason;
+    }
+  }
+  assert.equal(finish, 'tool_calls');
+  assert.ok(argumentDeltas > 1, 'the arguments arrive in several fragments');
+  const expected = whole.choices[0].message.tool_calls.map((t) => ({ name: t.function.name, arguments: t.function.arguments }));
+  assert.deepEqual(calls.map((t) => ({ name: t.name, arguments: t.arguments })), expected);
+  checkWeatherArguments(calls[0].arguments);
+  // The client's own accumulator (ChatCompletionStream) agrees.
+  const final = await toolClient.chat.completions.stream(toolRequest).finalChatCompletion();
+  assert.equal(final.choices[0].finish_reason, 'tool_calls');
+  assert.deepEqual(final.choices[0].message.tool_calls.map((t) => ({ name: t.function.name, arguments: t.function.arguments })), expected);
+});
+
+test('tools: a tool_choice naming an unknown function is a 400 naming tool_choice', async () => {
+  await assert.rejects(client.chat.completions.create({
+    model: 'default', messages, max_tokens: 4, tools: [weather], tool_choice: { type: 'function', function: { name: 'get_mood' } },
+  }), (e) => e instanceof OpenAI.BadRequestError && e.param === 'tool_choice');
+});
+
+toolTest('tools: a history with an assistant tool call and its tool result is answered', async () => {
+  const history = [
+    { role: 'user', content: 'Weather in Oslo?' },
+    { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function',
+      function: { name: 'get_weather', arguments: '{"city":"Oslo","days":1,"unit":"celsius"}' } }] },
+    { role: 'tool', tool_call_id: 'call_1', content: 'Sunny, 21 degrees.' },
+  ];
+  const r = await toolClient.chat.completions.create({ ...toolRequest, messages: history, tool_choice: 'auto', max_tokens: 40 });
+  assert.equal(r.object, 'chat.completion');
+  assert.ok(['stop', 'length', 'tool_calls'].includes(r.choices[0].finish_reason));
 });

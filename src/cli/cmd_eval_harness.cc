@@ -82,7 +82,7 @@ void run_eval(const EvalArgs& a) {
   eval::RunInfo info;
   info.config = {{"models", a.models}, {"tasks", a.tasks}, {"config_file", a.config}, {"limit", a.limit},
                  {"offset", a.offset}, {"seed", a.seed}, {"concurrency", a.concurrency}, {"subset", a.subset},
-                 {"decoding", "greedy (temperature 0)"}, {"probe", a.probe}};
+                 {"decoding", "greedy (temperature 0) unless a task's generation_kwargs set do_sample"}, {"probe", a.probe}};
   std::vector<eval::TaskInfo> task_infos;
   std::vector<eval::Summary> summaries;
   size_t failed = 0;

@@ -57,6 +57,17 @@ api::Request greedy_request(std::string prompt, int max_tokens, std::vector<std:
   return q;
 }
 
+// The task's decoding: greedy, or sampling with only the filters it names.
+api::Request task_request(const TaskSpec& t, std::string prompt, int max_tokens, uint64_t seed) {
+  api::Request q = greedy_request(std::move(prompt), max_tokens, t.until, seed);
+  if (!t.do_sample) return q;
+  q.sampling.temperature = t.temperature;
+  q.sampling.top_p = t.top_p;
+  q.sampling.top_k = t.top_k;
+  q.sampling.min_p = 0.0f;
+  return q;
+}
+
 void fill_response(Record& r, const api::Response& resp) {
   r.output = resp.text;
   r.tokens = usage_json(resp.usage);
@@ -115,7 +126,7 @@ void run_generate(const PreparedTask& t, const std::string& prompt, const Exampl
     r.note = "prompt left-truncated from " + std::to_string(fit.tokens_before) + " to " +
              std::to_string(fit.tokens_after) + " tokens (context " + std::to_string(context) + " - max_gen_toks " +
              std::to_string(fit.max_tokens) + ")";
-  const api::Request q = greedy_request(fit.prompt, fit.max_tokens, t.spec.until, o.seed);
+  const api::Request q = task_request(t.spec, fit.prompt, fit.max_tokens, o.seed);
   const auto* cascade = o.probe ? dynamic_cast<const compose::Cascade*>(&m) : nullptr;
   const api::Response resp = cascade ? probe_stages(*cascade, q, t, e, o, r) : m.complete(q);
   fill_response(r, resp);

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -91,6 +92,19 @@ int64_t integer(const std::string& file, const YAML::Node& n, const std::string&
   return v;
 }
 
+double number(const std::string& file, const YAML::Node& n, const std::string& key, double lo, double hi) {
+  char range[96];
+  std::snprintf(range, sizeof range, "a number in [%g, %g]", lo, hi);
+  if (!n.IsScalar()) fail(file, n, "'" + key + "' must be " + range + ", got " + describe(n));
+  const std::string& s = n.Scalar();
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || errno != 0 || !(v >= lo && v <= hi) || s.find_first_of(" \t") != std::string::npos)
+    fail(file, n, "'" + key + "' must be " + range + ", got " + describe(n));
+  return v;
+}
+
 std::vector<std::string> string_list(const std::string& file, const YAML::Node& n, const std::string& key) {
   if (n.IsScalar()) return {n.Scalar()};
   if (!n.IsSequence()) fail(file, n, "'" + key + "' must be a string or a list of strings, got " + describe(n));
@@ -157,10 +171,21 @@ void check_filter(const std::string& file, const YAML::Node& n, const std::strin
 }
 
 void parse_generation(const std::string& file, const YAML::Node& n, TaskSpec& t) {
-  auto g = entries(file, n, "generation_kwargs", {"until", "max_gen_toks"});
+  auto g = entries(file, n, "generation_kwargs", {"until", "max_gen_toks", "do_sample", "temperature", "top_p", "top_k"});
   if (g.count("until")) t.until = string_list(file, g["until"], "until");
   if (g.count("max_gen_toks"))
     t.max_gen_toks = static_cast<int>(integer(file, g["max_gen_toks"], "max_gen_toks", 1, kMaxGenTokens));
+  if (g.count("do_sample")) {
+    if (!g["do_sample"].IsScalar() || (g["do_sample"].Scalar() != "true" && g["do_sample"].Scalar() != "false"))
+      fail(file, g["do_sample"], "'do_sample' must be true or false");
+    t.do_sample = g["do_sample"].Scalar() == "true";
+  }
+  for (const char* key : {"temperature", "top_p", "top_k"})
+    if (g.count(key) && !t.do_sample)
+      fail(file, g[key], std::string("'") + key + "' needs do_sample: true (greedy decoding would ignore it)");
+  if (g.count("temperature")) t.temperature = static_cast<float>(number(file, g["temperature"], "temperature", 0.01, 10.0));
+  if (g.count("top_p")) t.top_p = static_cast<float>(number(file, g["top_p"], "top_p", 0.01, 1.0));
+  if (g.count("top_k")) t.top_k = static_cast<int>(integer(file, g["top_k"], "top_k", 0, 100000));
 }
 
 void check_metrics(const std::string& file, const YAML::Node& n, TaskSpec& t) {

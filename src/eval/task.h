@@ -62,6 +62,13 @@ struct TaskSpec {
   int num_fewshot = 0;
   std::vector<std::string> until;  // stop strings
   int max_gen_toks = 256;
+  // Sampling (lm-eval's generation_kwargs, Hugging Face semantics): greedy
+  // unless do_sample; then temperature, top_p and top_k (0: off) filter, and
+  // nothing else does (no min_p). The requests' seed is the run's --seed.
+  bool do_sample = false;
+  float temperature = 1.0f;
+  float top_p = 1.0f;
+  int top_k = 0;
   std::string filter;              // regex; empty: util/answer.h's extractor
   std::vector<std::string> metrics;
   std::string target_delimiter = " ";

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "compose/cascade.h"
+#include "compose/scripted_model.h"
 #include "compose/signals.h"
 #include "eval/harness.h"
 #include "local/local_model.h"
@@ -94,6 +95,43 @@ TEST(Probe, StagesMatchTheirOwnRunsAndTheCascadeRecordMatchesANormalRun) {
   }
   EXPECT_GT(deferred, 0);
   EXPECT_LT(deferred, 8);
+}
+
+// Not the probe, but the same harness path: a task's generation_kwargs reach
+// the model's request as lm-eval means them (greedy unless do_sample).
+TEST(TaskSampling, RequestsCarryTheTasksDecoding) {
+  for (const bool sample : {false, true}) {
+    const TaskSpec spec = parse_task(
+        std::string("task: t\ndataset_path: d.jsonl\noutput_type: generate_until\ndoc_to_text: \"{{q}}\"\n"
+                    "doc_to_target: \"{{a}}\"\ngeneration_kwargs: {max_gen_toks: 7") +
+            (sample ? ", do_sample: true, temperature: 0.7, top_p: 0.9, top_k: 20}\n" : "}\n"),
+        "t.yaml");
+    PreparedTask task{spec, {}, {}, 1};
+    Example e;
+    e.id = "e0";
+    e.text = "A";
+    e.target = "4";
+    e.row = {{"q", "A"}, {"a", "4"}};
+    task.examples.push_back(e);
+    const auto m = std::make_shared<testing::ScriptedModel>(
+        "m", std::map<std::string, std::vector<testing::ScriptedAnswer>>{{"A", {{{" #### 4", -0.1}}}}}, 0.0);
+    RunOptions o;
+    o.seed = 99;
+    const Record r = evaluate_example(task, task.examples[0], *m, o);
+    EXPECT_EQ(r.correct, 1);
+    ASSERT_EQ(m->calls().size(), 1u);
+    const api::Request& q = m->calls()[0].request;
+    EXPECT_EQ(q.max_tokens, 7);
+    EXPECT_EQ(q.sampling.seed, 99u);
+    if (sample) {
+      EXPECT_FLOAT_EQ(q.sampling.temperature, 0.7f);
+      EXPECT_FLOAT_EQ(q.sampling.top_p, 0.9f);
+      EXPECT_EQ(q.sampling.top_k, 20);
+      EXPECT_EQ(q.sampling.min_p, 0.0f);
+    } else {
+      EXPECT_EQ(q.sampling.temperature, 0.0f);
+    }
+  }
 }
 
 TEST(Probe, RefusesAModelThatIsNotACascadeAndANonGenerativeTask) {

@@ -33,6 +33,25 @@ std::string error_of(const std::string& yaml) {
   return "no error";
 }
 
+TEST(TaskFile, SamplingKwargsFollowLmEvalAndAreNeverIgnored) {
+  const TaskSpec greedy = parse_task(kBase + "generation_kwargs: {until: [\"\\n\"], max_gen_toks: 9}\n", "dir/t.yaml");
+  EXPECT_FALSE(greedy.do_sample);
+  const TaskSpec t = parse_task(
+      kBase + "generation_kwargs: {do_sample: true, temperature: 0.7, top_p: 0.9, top_k: 20}\n", "dir/t.yaml");
+  EXPECT_TRUE(t.do_sample);
+  EXPECT_FLOAT_EQ(t.temperature, 0.7f);
+  EXPECT_FLOAT_EQ(t.top_p, 0.9f);
+  EXPECT_EQ(t.top_k, 20);
+  // Without do_sample, greedy decoding would ignore them: an error, not a silent drop.
+  EXPECT_NE(error_of(kBase + "generation_kwargs: {temperature: 0.7}\n").find("'temperature' needs do_sample: true"),
+            std::string::npos);
+  EXPECT_NE(error_of(kBase + "generation_kwargs: {do_sample: yes please}\n").find("'do_sample' must be true or false"),
+            std::string::npos);
+  EXPECT_NE(error_of(kBase + "generation_kwargs: {do_sample: true, temperature: -1}\n").find("'temperature' must be a number"),
+            std::string::npos);
+  EXPECT_NE(error_of(kBase + "generation_kwargs: {do_sample: true, top_p: 0}\n").find("'top_p' must be"), std::string::npos);
+}
+
 TEST(TaskFile, ErrorsNameFileLineAndColumn) {
   EXPECT_EQ(error_of(kBase + "num_fewshots: 2\n").substr(0, 17), "dir/t.yaml:6:1: u");
   EXPECT_NE(error_of(kBase + "num_fewshots: 2\n").find("unknown key 'num_fewshots'"), std::string::npos);

@@ -137,7 +137,7 @@ Target open_target(const RunOptions& o) {
   }
   if (cfg.find(name) == nullptr) throw Error("run: no model named '" + name + "' in " + o.config);
   const std::vector<std::string> roots{name};
-  t.set = config::build(cfg, config::engine_builders({.threads = o.threads}), roots);
+  t.set = config::build(cfg, config::engine_builders({.threads = o.threads}, config::make_budgets(cfg)), roots);
   t.model = t.set.get(name);
   const config::ModelSpec* spec = cfg.find(name);
   const auto* l = std::get_if<config::LocalSpec>(&spec->spec);

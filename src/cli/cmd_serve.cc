@@ -74,7 +74,7 @@ std::vector<server::ServedModel> open_models(const ServeOptions& o) {
   if (!o.model.empty()) throw Error("serve: give -m MODEL.gguf or --config FILE, not both (a config serves all its models)");
   if (o.ctx_size != 0) throw Error("serve: --ctx-size applies to -m; with --config set n_ctx on the models in the file");
   const config::Config cfg = config::load(o.config);
-  const config::ModelSet set = config::build(cfg, config::engine_builders({.threads = o.threads}));
+  const config::ModelSet set = config::build(cfg, config::engine_builders({.threads = o.threads}, config::make_budgets(cfg)));
   for (const config::ModelSpec& spec : cfg.models) {
     server::ServedModel m{spec.name, set.get(spec.name), {}};
     const auto* l = std::get_if<config::LocalSpec>(&spec.spec);

@@ -29,7 +29,8 @@ void take_answer(api::Response& out, api::Response&& answer, const api::Model& s
 
 }  // namespace
 
-Cascade::Cascade(CascadeOptions options) : options_(std::move(options)) {
+Cascade::Cascade(CascadeOptions options, std::shared_ptr<Budgets> budgets)
+    : options_(std::move(options)), budgets_(std::move(budgets)) {
   const std::string self = "cascade '" + options_.name + "'";
   const size_t n = options_.stages.size();
   if (n < 2) throw Error(self + ": needs at least two stages, got " + std::to_string(n));
@@ -95,31 +96,70 @@ StageAnswer Cascade::ask_stage(size_t i, const api::Request& request) const {
   return out;
 }
 
+std::optional<std::string> Cascade::unavailable(size_t i) const {
+  if (!budgets_) return std::nullopt;
+  return budgets_->refusal(options_.stages[i]->name());
+}
+
 api::Response Cascade::complete(const api::Request& request, const api::StreamCallback& on_text) const {
   const auto start = std::chrono::steady_clock::now();
-  const auto finish = [&](api::Response& out) {
-    out.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    return std::move(out);
-  };
   api::Response out;
+  std::optional<StageAnswer> fallback;  // the latest answer a rule deferred
   const size_t last = options_.stages.size() - 1;
   for (size_t i = 0; i < last; ++i) {
-    StageAnswer a = ask_stage(i, request);
+    const std::string& name = options_.stages[i]->name();
+    if (const std::optional<std::string> why = unavailable(i)) {
+      out.trace.push_back({name, "", 0.0, 0.0, "skip: " + *why});
+      continue;
+    }
+    StageAnswer a;
+    try {
+      a = ask_stage(i, request);
+    } catch (const Error& e) {
+      out.trace.push_back({name, "", 0.0, 0.0, std::string("skip: failed: ") + e.what()});
+      continue;
+    }
+    if (budgets_) budgets_->charge(a.answer.usage);
     merge_call(out, a.answer);
     const double threshold = rule_for(i).threshold();
     const bool accept = a.value >= threshold;  // false for a NaN signal
     out.trace.push_back({a.stage, a.signal, a.value, threshold, accept ? "accept" : "defer"});
-    if (!accept) continue;
+    if (!accept) {
+      fallback = std::move(a);
+      continue;
+    }
     take_answer(out, std::move(a.answer), *options_.stages[i], request);
     if (on_text && !out.text.empty()) on_text(out.text);  // all of it is delivered: nothing left to cancel
-    return finish(out);
+    out.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    return out;
   }
+  out = finish_last(std::move(out), std::move(fallback), request, on_text);
+  out.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+api::Response Cascade::finish_last(api::Response out, std::optional<StageAnswer> fallback, const api::Request& request,
+                                   const api::StreamCallback& on_text) const {
+  const size_t last = options_.stages.size() - 1;
   const api::Model& stage = *options_.stages[last];
+  if (const std::optional<std::string> why = unavailable(last)) {
+    out.trace.push_back({stage.name(), "", 0.0, 0.0, "skip: " + *why});
+    if (!fallback)
+      throw Error("cascade '" + options_.name + "': no stage could answer (last stage '" + stage.name() + "': " + *why +
+                  ")");
+    size_t i = 0;
+    while (options_.stages[i]->name() != fallback->stage) ++i;
+    out.trace.push_back({fallback->stage, "", 0.0, 0.0, "answer: fallback"});
+    take_answer(out, std::move(fallback->answer), *options_.stages[i], request);
+    if (on_text && !out.text.empty()) on_text(out.text);
+    return out;
+  }
   api::Response answer = stage.complete(request, on_text);  // streamed live
+  if (budgets_) budgets_->charge(answer.usage);
   merge_call(out, answer);
   out.trace.push_back({stage.name(), "", 0.0, 0.0, "answer"});
   take_answer(out, std::move(answer), stage, request);
-  return finish(out);
+  return out;
 }
 
 std::vector<StageAnswer> Cascade::probe(const api::Request& request) const {

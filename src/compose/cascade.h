@@ -27,6 +27,18 @@
 //   last stage's step has no signal and decision "answer".
 // - latency_ms: wall time of the whole cascade.
 //
+// Budgets and failures: a stage whose budget is spent (the constructor's budgets)
+// is not asked: its trace step says "skip: over budget: ..." and the next
+// stage is asked. A non-final stage that throws tandem::Error (a remote
+// endpoint down or cooling down after failures, a prompt over its context) is
+// skipped the same way ("skip: failed: <error>"). When the last stage is over
+// budget, the latest answer a rule deferred is returned (trace: the last
+// stage's skip step, then "answer: fallback" for the stage that wrote it);
+// with no such answer complete() throws tandem::Error naming the cascade. An
+// error of the last stage propagates unchanged. Every call's usage is charged
+// to the budgets as it returns. probe() and resolve() ignore budgets (they
+// measure every stage).
+//
 // Streaming: the caller sees only the returned answer's text. Non-final stages
 // are called without a callback (buffered); an accepted answer is passed on in
 // one piece. The last stage gets the caller's callback and streams live, so a
@@ -36,19 +48,22 @@
 // Errors: construction throws tandem::Error for fewer than two stages, a null
 // stage or rule, a rule count that is neither 1 nor stages - 1, or a stage
 // whose rule needs logprobs but whose capabilities() say it cannot give them
-// (the message names the cascade, the stage and the signal). Errors of a
-// stage during complete() propagate unchanged (they name the stage).
+// (the message names the cascade, the stage and the signal). An error of the
+// last stage during complete() propagates unchanged (it names the stage);
+// non-final stages' errors are skips (below).
 //
 // Thread-safety: immutable after construction; complete() may run
 // concurrently (as the api::Model contract requires of every model).
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "api/model.h"
+#include "compose/budget.h"
 #include "compose/deferral_rule.h"
 
 namespace tandem::compose {
@@ -76,7 +91,9 @@ struct CascadeOptions {
 
 class Cascade : public api::Model {
  public:
-  explicit Cascade(CascadeOptions options);
+  // `budgets`: spending limits (compose/budget.h), shared with the config's
+  // other compositions; null: none. See "Budgets and failures" above.
+  explicit Cascade(CascadeOptions options, std::shared_ptr<Budgets> budgets = nullptr);
 
   const std::string& name() const override { return options_.name; }
   // logprobs / chat: when every stage has them; context: the smallest known
@@ -107,8 +124,15 @@ class Cascade : public api::Model {
  private:
   // Asks non-final stage i (every request its rule wants) and measures the signal.
   StageAnswer ask_stage(size_t i, const api::Request& request) const;
+  // Why stage i may not be asked now (its budget), if so.
+  std::optional<std::string> unavailable(size_t i) const;
+  // The last stage's turn in complete(): asked, or, when over budget, the
+  // fallback answer (the latest deferred one) taken.
+  api::Response finish_last(api::Response out, std::optional<StageAnswer> fallback, const api::Request& request,
+                            const api::StreamCallback& on_text) const;
 
   CascadeOptions options_;
+  std::shared_ptr<Budgets> budgets_;
 };
 
 }  // namespace tandem::compose

@@ -32,6 +32,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -146,10 +147,20 @@ struct Defaults {
   api::SamplingOptions sampling;   // also the base of every local model's sampling
 };
 
+// budgets.NAME — a spending limit on a local or remote model over a sliding
+// window (compose/budget.h), enforced by every composition that calls it.
+struct BudgetSpec {
+  std::optional<double> max_cost;     // >= 0, in the price table's currency
+  std::optional<int64_t> max_tokens;  // >= 0, prompt + completion tokens
+  double window_s = 3600.0;           // > 0
+  Location at;                        // the model's name in `budgets:`
+};
+
 struct Config {
   std::string file;              // as given to load() (the name in messages)
   std::vector<ModelSpec> models;  // in file order
   Defaults defaults;
+  std::map<std::string, BudgetSpec> budgets;  // by model name
 
   const ModelSpec* find(std::string_view name) const;  // null when absent
 };

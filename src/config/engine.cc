@@ -75,7 +75,7 @@ ModelPtr build_remote(const std::string& name, const RemoteSpec& s) {
 }
 
 ModelPtr build_cascade(const std::string& name, const CascadeSpec& s, const std::vector<ModelPtr>& stages,
-                       const std::vector<ModelPtr>& judges) {
+                       const std::vector<ModelPtr>& judges, const std::shared_ptr<compose::Budgets>& budgets) {
   compose::CascadeOptions o;
   o.name = name;
   o.stages = stages;
@@ -91,23 +91,40 @@ ModelPtr build_cascade(const std::string& name, const CascadeSpec& s, const std:
                                           .verdict = r.verdict,
                                           .against = r.against}));
   }
-  return std::make_shared<compose::Cascade>(std::move(o));
+  return std::make_shared<compose::Cascade>(std::move(o), budgets);
 }
 
 }  // namespace
 
-Builders engine_builders(const EngineOptions& options) {
+Builders engine_builders(const EngineOptions& options, std::shared_ptr<compose::Budgets> budgets) {
   Builders b;
   b.local = [options](const std::string& name, const LocalSpec& s, const LocalHelpers& h) {
     return build_local(name, s, h, options);
   };
   b.remote = build_remote;
-  b.cascade = build_cascade;
+  b.cascade = [budgets](const std::string& name, const CascadeSpec& s,
+                                          const std::vector<ModelPtr>& stages, const std::vector<ModelPtr>& judges) {
+    return build_cascade(name, s, stages, judges, budgets);
+  };
+  return b;
+}
+
+std::shared_ptr<compose::Budgets> make_budgets(const Config& config) {
+  if (config.budgets.empty()) return nullptr;
+  auto b = std::make_shared<compose::Budgets>();
+  for (const auto& [name, spec] : config.budgets) {
+    compose::BudgetLimit limit;
+    if (spec.max_cost) limit.max_cost = *spec.max_cost;
+    if (spec.max_tokens) limit.max_tokens = *spec.max_tokens;
+    limit.window_s = spec.window_s;
+    b->set(name, limit);
+  }
   return b;
 }
 
 ModelSet open(const std::string& path, std::span<const std::string> roots, const EngineOptions& options) {
-  return build(load(path), engine_builders(options), roots);
+  const Config config = load(path);
+  return build(config, engine_builders(options, make_budgets(config)), roots);
 }
 
 }  // namespace tandem::config

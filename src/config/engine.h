@@ -14,9 +14,11 @@
 // spec's, else EngineOptions::threads (0: all cores).
 #pragma once
 
+#include <memory>
 #include <span>
 #include <string>
 
+#include "compose/budget.h"
 #include "config/build.h"
 #include "config/config.h"
 
@@ -26,10 +28,16 @@ struct EngineOptions {
   int threads = 0;  // for local models whose spec sets none; 0: all cores
 };
 
-Builders engine_builders(const EngineOptions& options = {});
+// The config's `budgets:` as one Budgets object (null when it has none).
+std::shared_ptr<compose::Budgets> make_budgets(const Config& config);
+
+// `budgets`: the spending limits every cascade shares (compose/budget.h),
+// from make_budgets(config); null: none.
+Builders engine_builders(const EngineOptions& options = {}, std::shared_ptr<compose::Budgets> budgets = nullptr);
 
 // load(path), then build() of `roots` (every model when empty) with
-// engine_builders(). Throws tandem::Error as load() and build() do.
+// engine_builders() and the config's budgets. Throws tandem::Error as load()
+// and build() do.
 ModelSet open(const std::string& path, std::span<const std::string> roots = {}, const EngineOptions& options = {});
 
 }  // namespace tandem::config

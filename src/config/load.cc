@@ -158,7 +158,7 @@ std::string unknown_model(const std::string& name, const Config& config) {
 
 Config load_document(std::string_view text, const std::string& file, const std::filesystem::path& dir) {
   const YAML::Node root = parse_document(text, file);
-  const Fields top(file, root, "the config", {"models", "prices", "defaults"});
+  const Fields top(file, root, "the config", {"models", "prices", "defaults", "budgets"});
   top.require("models", top.at());
   Config config;
   config.file = file;
@@ -172,6 +172,7 @@ Config load_document(std::string_view text, const std::string& file, const std::
   if (const YAML::Node* p = top.find("prices")) prices.emplace(file, *p, "prices", std::vector<std::string>{});
   check_references(config);
   parse_prices(prices ? &*prices : nullptr, config);
+  if (const YAML::Node* b = top.find("budgets")) parse_budgets(Fields(file, *b, "budgets", {}), config);
   return config;
 }
 

@@ -33,4 +33,8 @@ void check_references(const Config& config);
 // when none is close.
 std::string unknown_model(const std::string& name, const Config& config);
 
+// The `budgets:` section (budgets.cc): every key a local or remote model, at
+// least one limit each.
+void parse_budgets(const Fields& budgets, Config& config);
+
 }  // namespace tandem::config::detail

@@ -4,8 +4,8 @@
 # A new folder must be given its layer here, or the check fails naming it.
 # Lowest first; folders joined by a comma share a layer (neither includes the other).
 set(rank 0)
-foreach(layer "util" "api" "tensor" "gguf" "tokenizer" "chat,model" "sample" "grammar" "decode" "train" "eval"
-              "local,remote" "compose" "config" "distill" "server" "cli")
+foreach(layer "util" "api" "tensor" "gguf" "tokenizer" "chat,model" "sample" "grammar" "decode" "train"
+              "local,remote" "compose" "config" "eval" "distill" "server" "cli")
   string(REPLACE "," ";" folders "${layer}")
   foreach(folder IN LISTS folders)
     set(RANK_${folder} ${rank})

@@ -145,8 +145,8 @@ api::Response Cascade::finish_last(api::Response out, std::optional<StageAnswer>
   if (const std::optional<std::string> why = unavailable(last)) {
     out.trace.push_back({stage.name(), "", 0.0, 0.0, "skip: " + *why});
     if (!fallback)
-      throw Error("cascade '" + options_.name + "': no stage could answer (last stage '" + stage.name() + "': " + *why +
-                  ")");
+      throw UnavailableError("cascade '" + options_.name + "': no stage could answer (last stage '" + stage.name() +
+                             "': " + *why + ")");
     size_t i = 0;
     while (options_.stages[i]->name() != fallback->stage) ++i;
     out.trace.push_back({fallback->stage, "", 0.0, 0.0, "answer: fallback"});

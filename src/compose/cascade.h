@@ -34,7 +34,8 @@
 // skipped the same way ("skip: failed: <error>"). When the last stage is over
 // budget, the latest answer a rule deferred is returned (trace: the last
 // stage's skip step, then "answer: fallback" for the stage that wrote it);
-// with no such answer complete() throws tandem::Error naming the cascade. An
+// with no such answer complete() throws tandem::UnavailableError naming the
+// cascade (tandem serve: 429). An
 // error of the last stage propagates unchanged. Every call's usage is charged
 // to the budgets as it returns. probe() and resolve() ignore budgets (they
 // measure every stage).

@@ -21,6 +21,7 @@ using nlohmann::json;
 
 ApiError model_error(const Error& e, bool chat) {
   const std::string what = e.what();
+  if (dynamic_cast<const UnavailableError*>(&e) != nullptr) return ApiError(429, what, "", "budget_exceeded");
   if (what.find("context") != std::string::npos) return ApiError(400, what, chat ? "messages" : "prompt", "context_length_exceeded");
   if (what.find("json schema") != std::string::npos) return ApiError(400, what, "response_format", "unsupported_schema");
   if (what.find("grammar") != std::string::npos) return ApiError(400, what, "grammar", "invalid_grammar");

@@ -21,4 +21,11 @@ class ContextError : public Error {
   using Error::Error;
 };
 
+// A model that cannot answer now but may later: its budget is spent
+// (compose/budget.h) or its endpoint is cooling down. The server answers 429.
+class UnavailableError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace tandem

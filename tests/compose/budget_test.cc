@@ -106,7 +106,7 @@ TEST(BudgetedCascade, AFirstStageOverBudgetOrFailingIsSkipped) {
   try {
     over.complete(ask("A"));
     FAIL() << "every stage is over budget";
-  } catch (const Error& e) {
+  } catch (const UnavailableError& e) {
     EXPECT_NE(std::string(e.what()).find("cascade 'c': no stage could answer"), std::string::npos) << e.what();
   }
 }

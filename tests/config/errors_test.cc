@@ -46,7 +46,7 @@ TEST_F(ConfigErrors, UnknownKeyNamesItAndListsTheAllowedOnes) {
                      "  tiny: {type: local, path: tiny.gguf}\n"
                      "prices: {default_local: {per_second: 0}}\n"
                      "defualts: {max_tokens: 3}\n"),
-            "c.yaml:4:1: unknown key 'defualts' in the config (allowed: models, prices, defaults)");
+            "c.yaml:4:1: unknown key 'defualts' in the config (allowed: models, prices, defaults, budgets)");
   EXPECT_EQ(error_of("models:\n"
                      "  tiny:\n"
                      "    type: local\n"
@@ -76,7 +76,7 @@ TEST_F(ConfigErrors, MessagesStayOneLine) {
   // A key holding a line break and a tab (YAML escapes): shown escaped.
   EXPECT_EQ(error_of("models: {tiny: {type: local, path: tiny.gguf}}\n"
                      "\"de\\nfa\\tults\": 1\n"),
-            "c.yaml:2:1: unknown key 'de\\x0afa\\x09ults' in the config (allowed: models, prices, defaults)");
+            "c.yaml:2:1: unknown key 'de\\x0afa\\x09ults' in the config (allowed: models, prices, defaults, budgets)");
 }
 
 TEST_F(ConfigErrors, DuplicateKeyPointsAtTheSecondAndNamesTheFirst) {
@@ -119,7 +119,7 @@ TEST_F(ConfigErrors, WrongTypeNamesTheKeyTheExpectedTypeAndTheValue) {
             "c.yaml:2:3: model 'tiny' needs 'type'");
   EXPECT_EQ(error_of("models:\n"
                      "  tiny: {type: locale, path: tiny.gguf}\n"),
-            "c.yaml:2:16: unknown type 'locale' of model 'tiny' (use local, remote or cascade)");
+            "c.yaml:2:16: unknown type 'locale' of model 'tiny' (use local, remote, cascade or router)");
 }
 
 TEST_F(ConfigErrors, UnknownModelReferenceSuggestsTheClosestName) {

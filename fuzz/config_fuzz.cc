@@ -76,6 +76,8 @@ void check_config(const config::Config& c) {
       check_price(l->price);
     } else if (const auto* r = std::get_if<config::RemoteSpec>(&m.spec)) {
       check_price(r->price);
+    } else if (const auto* router = std::get_if<config::RouterSpec>(&m.spec)) {
+      if (router->candidates.empty() || router->k < 1 || !(router->cost_weight >= 0)) finding("a router out of range");
     } else {
       const auto& cascade = std::get<config::CascadeSpec>(m.spec);
       if (cascade.stages.size() < 2 || cascade.rules.empty()) finding("cascade without stages or rules");
@@ -100,6 +102,11 @@ void check_build(const config::Config& c) {
     for (const auto& s : stages)
       if (s == nullptr) finding("null stage");
     if (judges.size() != spec.rules.size()) finding("one judge slot per rule expected");
+    return record(n);
+  };
+  b.router = [&](const std::string& n, const config::RouterSpec& spec, const std::vector<config::ModelPtr>& candidates,
+                 const config::ModelPtr& embedder) {
+    if (candidates.size() != spec.candidates.size() || embedder == nullptr) finding("router dependencies missing");
     return record(n);
   };
   try {

@@ -127,10 +127,7 @@ void run_calibrate(const CalibrateArgs& a) {
     throw Error("calibrate: --loss agreement applies to --max-loss only (the others read the labels or no loss)");
   const config::Config cfg = config::load(a.config);
   const config::RuleSpec& rule = cascade_rule(cfg, a.model);
-  eval::TaskLoadOptions load;
-  if (!a.shared_dir.empty()) load.variables["TANDEM_SHARED_DIR"] = a.shared_dir;
-  else if (const char* env = std::getenv("TANDEM_SHARED_DIR"); env == nullptr || *env == '\0')
-    load.variables["TANDEM_SHARED_DIR"] = TANDEM_DEFAULT_SHARED_DIR;
+  const eval::TaskLoadOptions load = task_load_options(a.shared_dir);
   const eval::PreparedTask task =
       eval::prepare_task(eval::load_task(task_file(a.task, "calibrate"), load), {a.offset, a.limit, false});
   if (task.spec.output_type != eval::OutputType::kGenerateUntil)
@@ -176,14 +173,14 @@ void add_calibrate_command(CLI::App& app) {
   cmd->add_option("--limit", a->limit, "At most N calibration examples (after --offset)")->check(int_range(1, kMaxProblems));
   cmd->add_option("--offset", a->offset, "Skip the first N rows of the task")->check(int_range(0, kMaxProblems));
   cmd->add_option("--target-accuracy", a->target_accuracy, "The most lenient threshold with cascade accuracy >= A")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(real_range(0, 1));
   cmd->add_option("--max-loss", a->max_loss, "Learn-then-Test: risk of a harmful acceptance <= EPS ...")
-      ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--delta", a->delta, "... with probability >= 1 - D over the calibration draw")->check(CLI::Range(0.0, 1.0));
+      ->check(real_range(0, 1));
+  cmd->add_option("--delta", a->delta, "... with probability >= 1 - D over the calibration draw")->check(real_range(0, 1));
   cmd->add_option("--budget", a->budget, "The most accurate threshold whose mean cost per example <= COST (money)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(real_range(0, 1e30));
   cmd->add_option("--large-share", a->large_share, "Send a share P of prompts to the last stage (as RouteLLM)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(real_range(0, 1));
   cmd->add_option("--loss", a->loss, "--max-loss's loss: labelled (wrong while the last stage is right) or agreement "
                                      "(differs from the last stage's answer; no labels needed)")
       ->capture_default_str()->check(CLI::IsMember({"labelled", "agreement"}));

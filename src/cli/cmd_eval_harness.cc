@@ -65,10 +65,7 @@ std::string file_safe(const std::string& s) {
 
 void run_eval(const EvalArgs& a) {
   if (!a.subset.empty() && a.subset != "tiny") throw Error("eval: --subset takes 'tiny' (got '" + a.subset + "')");
-  eval::TaskLoadOptions load;
-  if (!a.shared_dir.empty()) load.variables["TANDEM_SHARED_DIR"] = a.shared_dir;
-  else if (const char* env = std::getenv("TANDEM_SHARED_DIR"); env == nullptr || *env == '\0')
-    load.variables["TANDEM_SHARED_DIR"] = TANDEM_DEFAULT_SHARED_DIR;
+  const eval::TaskLoadOptions load = task_load_options(a.shared_dir);
   const eval::SelectOptions select{a.offset, a.limit, a.subset == "tiny"};
   std::vector<eval::PreparedTask> tasks;
   for (const std::string& t : a.tasks) tasks.push_back(eval::prepare_task(eval::load_task(task_file(t, "eval"), load), select));

@@ -17,6 +17,7 @@ void add_all_commands(CLI::App& app) {
   add_eval_harness_command(app);
   add_report_command(app);
   add_calibrate_command(app);
+  add_train_router_command(app);
 }
 
 }  // namespace tandem::cli

@@ -1,6 +1,7 @@
 #include "cli/eval_models.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -14,6 +15,14 @@ namespace tandem::cli {
 namespace fs = std::filesystem;
 
 bool is_gguf(const std::string& name) { return name.ends_with(".gguf") || fs::is_regular_file(name); }
+
+eval::TaskLoadOptions task_load_options(const std::string& shared_dir) {
+  eval::TaskLoadOptions load;
+  if (!shared_dir.empty()) load.variables["TANDEM_SHARED_DIR"] = shared_dir;
+  else if (const char* env = std::getenv("TANDEM_SHARED_DIR"); env == nullptr || *env == '\0')
+    load.variables["TANDEM_SHARED_DIR"] = TANDEM_DEFAULT_SHARED_DIR;
+  return load;
+}
 
 // A task name or a path: a name finds tasks/<name>.yaml of the source tree (or
 // of the working directory).

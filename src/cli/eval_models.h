@@ -19,6 +19,10 @@ namespace tandem::cli {
 // prefixed with `command` ("eval: no task ...").
 std::string task_file(const std::string& task, const std::string& command);
 
+// The options that load a task: TANDEM_SHARED_DIR is `shared_dir`, else the
+// environment's, else the build's default (../shared beside the source tree).
+eval::TaskLoadOptions task_load_options(const std::string& shared_dir);
+
 // Whether a --models entry names a GGUF file rather than a config model.
 bool is_gguf(const std::string& name);
 

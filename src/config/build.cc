@@ -67,6 +67,12 @@ class Constructor {
       if (!builders_.remote) fail(m.at, "no builder for remote models here (model '" + m.name + "')");
       return builders_.remote(m.name, *r);
     }
+    if (const auto* r = std::get_if<RouterSpec>(&m.spec)) {
+      if (!builders_.router) fail(m.at, "no builder for routers here (model '" + m.name + "')");
+      std::vector<ModelPtr> candidates;
+      for (const Reference& c : r->candidates) candidates.push_back(set_.models.at(c.name));
+      return builders_.router(m.name, *r, candidates, set_.models.at(r->embedder.name));
+    }
     const auto& c = std::get<CascadeSpec>(m.spec);
     if (!builders_.cascade) fail(m.at, "no builder for cascades here (model '" + m.name + "')");
     std::vector<ModelPtr> stages;

@@ -41,6 +41,10 @@ struct Builders {
   std::function<ModelPtr(const std::string& name, const CascadeSpec&, const std::vector<ModelPtr>& stages,
                          const std::vector<ModelPtr>& judges)>
       cascade;
+  // A router's candidates (in its spec's order) and embedder.
+  std::function<ModelPtr(const std::string& name, const RouterSpec&, const std::vector<ModelPtr>& candidates,
+                         const ModelPtr& embedder)>
+      router;
 };
 
 struct ModelSet {

@@ -24,7 +24,7 @@ void check_local_helpers(const ModelSpec& m, const LocalSpec& l, const Config& c
     if (target->type() != "local")
       fail((*ref)->at, std::string(field) + " '" + target->name + "' of local model '" + m.name +
                            "' must be a local model (its logits are combined token by token), but it is a " +
-                           std::string(target->type()) + (target->type() == "cascade" ? "" : " model"));
+                           std::string(target->type()) + (target->type() == "cascade" || target->type() == "router" ? "" : " model"));
   }
 }
 
@@ -37,8 +37,18 @@ void check_judges(const ModelSpec& m, const CascadeSpec& c, const Config& config
     if (target->type() != "local")
       fail(rule.judge->at, "judge '" + target->name + "' of cascade '" + m.name +
                                "' must be a local model (it scores text), but it is a " + std::string(target->type()) +
-                               (target->type() == "cascade" ? "" : " model"));
+                               (target->type() == "cascade" || target->type() == "router" ? "" : " model"));
   }
+}
+
+// A router's embedder embeds prompts: of the config's types, only a local
+// model can (Model::embed).
+void check_embedder(const ModelSpec& m, const RouterSpec& r, const Config& config) {
+  const ModelSpec* target = config.find(r.embedder.name);
+  if (target->type() != "local")
+    fail(r.embedder.at, "embedder '" + target->name + "' of router '" + m.name +
+                            "' must be a local model (it embeds prompts), but it is a " + std::string(target->type()) +
+                            (target->type() == "local" || target->type() == "remote" ? " model" : ""));
 }
 
 class CycleFinder {
@@ -85,6 +95,7 @@ void check_references(const Config& config) {
     for (const Reference* r : m.references()) check_exists(*r, config);
     if (const auto* l = std::get_if<LocalSpec>(&m.spec)) check_local_helpers(m, *l, config);
     if (const auto* c = std::get_if<CascadeSpec>(&m.spec)) check_judges(m, *c, config);
+    if (const auto* r = std::get_if<RouterSpec>(&m.spec)) check_embedder(m, *r, config);
   }
   if (config.defaults.model) check_exists(*config.defaults.model, config);
   CycleFinder finder(config);

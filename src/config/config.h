@@ -130,14 +130,25 @@ struct CascadeSpec {
   std::vector<RuleSpec> rules;    // one (`rule:`), or one per non-final stage (`rules:`)
 };
 
+// type: router — a learned router over candidate models (compose/router.h).
+// load() reads the table (compose/router_table.h) and checks that its models
+// are the candidates, in order, and its embedder the router's.
+struct RouterSpec {
+  std::vector<Reference> candidates;  // at least one
+  Reference embedder;                 // a local model (it embeds prompts)
+  std::string table;                  // the router table file, absolute; exists and parses
+  int k = 16;                         // >= 1
+  double cost_weight = 0.0;           // >= 0
+};
+
 struct ModelSpec {
   std::string name;
   Location at;  // the model's name in `models:`
-  std::variant<LocalSpec, RemoteSpec, CascadeSpec> spec;
+  std::variant<LocalSpec, RemoteSpec, CascadeSpec, RouterSpec> spec;
 
-  std::string_view type() const;  // "local", "remote" or "cascade"
+  std::string_view type() const;  // "local", "remote", "cascade" or "router"
   // The models this one is built from, in the order they appear (a
-  // cascade's stages and its rules' judges).
+  // cascade's stages and its rules' judges, a router's candidates and embedder).
   std::vector<const Reference*> references() const;
 };
 

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "compose/cascade.h"
+#include "compose/router.h"
 #include "compose/signals.h"
 #include "local/local_model.h"
 #include "remote/remote_model.h"
@@ -94,6 +95,18 @@ ModelPtr build_cascade(const std::string& name, const CascadeSpec& s, const std:
   return std::make_shared<compose::Cascade>(std::move(o), budgets);
 }
 
+ModelPtr build_router(const std::string& name, const RouterSpec& s, const std::vector<ModelPtr>& candidates,
+                      const ModelPtr& embedder, const std::shared_ptr<compose::Budgets>& budgets) {
+  compose::RouterOptions o;
+  o.name = name;
+  o.candidates = candidates;
+  o.embedder = embedder;
+  o.table = std::make_shared<const compose::RouterTable>(compose::load_router_table(s.table));
+  o.k = static_cast<size_t>(s.k);
+  o.cost_weight = s.cost_weight;
+  return std::make_shared<compose::Router>(std::move(o), budgets);
+}
+
 }  // namespace
 
 Builders engine_builders(const EngineOptions& options, std::shared_ptr<compose::Budgets> budgets) {
@@ -106,6 +119,8 @@ Builders engine_builders(const EngineOptions& options, std::shared_ptr<compose::
                                           const std::vector<ModelPtr>& stages, const std::vector<ModelPtr>& judges) {
     return build_cascade(name, s, stages, judges, budgets);
   };
+  b.router = [budgets](const std::string& name, const RouterSpec& s, const std::vector<ModelPtr>& candidates,
+                       const ModelPtr& embedder) { return build_router(name, s, candidates, embedder, budgets); };
   return b;
 }
 

@@ -33,6 +33,10 @@ void check_references(const Config& config);
 // when none is close.
 std::string unknown_model(const std::string& name, const Config& config);
 
+// A `type: router` entry (router_spec.cc), its table read and checked
+// against the candidates and the embedder.
+RouterSpec parse_router(const Fields& f, const ModelSpec& m, const std::filesystem::path& dir);
+
 // The `budgets:` section (budgets.cc): every key a local or remote model, at
 // least one limit each.
 void parse_budgets(const Fields& budgets, Config& config);

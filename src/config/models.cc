@@ -14,6 +14,7 @@ namespace tandem::config {
 std::string_view ModelSpec::type() const {
   if (std::holds_alternative<LocalSpec>(spec)) return "local";
   if (std::holds_alternative<RemoteSpec>(spec)) return "remote";
+  if (std::holds_alternative<RouterSpec>(spec)) return "router";
   return "cascade";
 }
 
@@ -27,6 +28,9 @@ std::vector<const Reference*> ModelSpec::references() const {
     for (const Reference& r : c->stages) refs.push_back(&r);
     for (const RuleSpec& rule : c->rules)
       if (rule.judge) refs.push_back(&*rule.judge);
+  } else if (const auto* r = std::get_if<RouterSpec>(&spec)) {
+    for (const Reference& c : r->candidates) refs.push_back(&c);
+    refs.push_back(&r->embedder);
   }
   // References were read in key order; report them in file order.
   std::stable_sort(refs.begin(), refs.end(), [](const Reference* a, const Reference* b) {
@@ -328,6 +332,7 @@ const std::vector<std::string> kRemoteKeys = {
     "type",           "base_url",    "model",          "api",        "api_key_env", "context",  "connect_timeout_s",
     "read_timeout_s", "max_retries", "max_concurrency", "cooldown_after", "cooldown_s", "logprobs", "params"};
 const std::vector<std::string> kCascadeKeys = {"type", "stages", "rule", "rules"};
+const std::vector<std::string> kRouterKeys = {"type", "candidates", "embedder", "table", "k", "cost_weight"};
 
 void check_name(const std::string& name, const Location& at) {
   const bool valid = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
@@ -358,8 +363,12 @@ void parse_models(const Fields& models, const fs::path& dir, Config& config) {
     } else if (type == "cascade") {
       const Fields f(config.file, value, "cascade '" + m.name + "'", kCascadeKeys);
       m.spec = parse_cascade(f, m);
+    } else if (type == "router") {
+      const Fields f(config.file, value, "router '" + m.name + "'", kRouterKeys);
+      m.spec = parse_router(f, m, dir);
     } else {
-      fail(untyped.value_at("type"), "unknown type '" + type + "' of model '" + m.name + "' (use local, remote or cascade)");
+      fail(untyped.value_at("type"), "unknown type '" + type + "' of model '" + m.name +
+                                         "' (use local, remote, cascade or router)");
     }
     config.models.push_back(std::move(m));
   }

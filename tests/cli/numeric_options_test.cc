@@ -55,6 +55,12 @@ std::vector<std::string> base_args(const std::string& command) {
   if (command == "generate" || command == "chat" || command == "run") return {"-m", m, "-p", "hi"};
   if (command == "perplexity") return {"-m", m, "-f", kMissing};
   if (command == "bench" || command == "eval-math" || command == "serve") return {"-m", m};
+  if (command == "train-router")
+    return {"--models", m, "--embedder", m, "--task", std::string(kMissing) + ".yaml", "--out",
+            std::string(kMissing) + ".json"};
+  if (command == "calibrate")
+    return {"--config", std::string(kMissing) + ".yaml", "--model", "c", "--task", std::string(kMissing) + ".yaml",
+            "--out", std::string(kMissing) + ".out.yaml"};
   if (command == "eval") return {"--models", m, "--task", std::string(kMissing) + ".yaml", "--out", kMissing};
   if (command == "distill-data") return {"-m", m, "-o", std::string(kMissing) + "/out.jsonl"};
   if (command == "train") return {"-o", std::string(kMissing) + "/out.gguf", "--data", kMissing};
@@ -207,6 +213,22 @@ std::vector<Case> cases() {
   t.push_back(seed("eval"));
   t.push_back(ranged("eval", "--concurrency", "1", "0", "256", "257"));
   t.push_back(threads("eval"));
+
+  t.push_back(ranged("calibrate", "--limit", "1", "0", "1000000", "1000001"));
+  t.push_back(ranged("calibrate", "--offset", "0", "-1", "1000000", "1000001"));
+  for (const char* opt : {"--target-accuracy", "--max-loss", "--delta", "--large-share"})
+    t.push_back(unit_interval("calibrate", opt));
+  t.push_back(int_case("calibrate", "--budget", {"-1", "1e40", "nan", "inf"}, {"0", "1e30"}));
+  t.push_back(seed("calibrate"));
+  t.push_back(ranged("calibrate", "--concurrency", "1", "0", "256", "257"));
+  t.push_back(threads("calibrate"));
+
+  t.push_back(ranged("train-router", "--limit", "1", "0", "1000000", "1000001"));
+  t.push_back(ranged("train-router", "--offset", "0", "-1", "1000000", "1000001"));
+  t.push_back(ranged("train-router", "-k", "1", "0", "1048576", "1048577"));
+  t.push_back(seed("train-router"));
+  t.push_back(ranged("train-router", "--concurrency", "1", "0", "256", "257"));
+  t.push_back(threads("train-router"));
 
   // Only small valid counts: a command that parses generates its problems.
   t.push_back(int_case("distill-data", "--synth-math", {"-1", "1000001", kHugeInt}, {"0", "1"}));

@@ -51,24 +51,26 @@ std::map<std::string, std::map<std::string, eval::Record>> candidate_records(con
     if (r.failed > 0)
       throw Error("train-router: " + std::to_string(r.failed) + " examples of " + a.models[i] +
                   " failed (a rerun retries them); first: " + r.first_error);
-    for (eval::Record& rec : store.all(task.spec.name, a.models[i])) out[a.models[i]][rec.example_id] = std::move(rec);
+    const std::string& name = models.list[i]->name();  // a GGUF answers to its file stem
+    for (eval::Record& rec : store.all(task.spec.name, name)) out[name][rec.example_id] = std::move(rec);
   }
   return out;
 }
 
 // The table: one row per selected example, embeddings in batches.
-compose::RouterTable make_table(const TrainRouterArgs& a, const eval::PreparedTask& task, const api::Model& embedder,
+compose::RouterTable make_table(const TrainRouterArgs& a, const eval::PreparedTask& task, const EvalModels& models,
+                                const api::Model& embedder,
                                 const std::map<std::string, std::map<std::string, eval::Record>>& records) {
   compose::RouterTable t;
-  t.embedder = a.embedder;
+  t.embedder = embedder.name();
   t.task = task.spec.name;
-  t.models = a.models;
+  for (size_t m = 0; m < a.models.size(); ++m) t.models.push_back(models.list[m]->name());
   t.cost.assign(a.models.size(), 0.0);
   std::vector<std::string> prompts;
   for (const eval::Example& e : task.examples) {
     std::vector<int> row;
     for (size_t m = 0; m < a.models.size(); ++m) {
-      const eval::Record& r = records.at(a.models[m]).at(e.id);
+      const eval::Record& r = records.at(t.models[m]).at(e.id);
       if (!r.correct) throw Error("train-router: task " + task.spec.name + " gives no correctness per example");
       row.push_back(*r.correct);
       t.cost[m] += r.cost / static_cast<double>(task.examples.size());
@@ -118,17 +120,17 @@ void run_train_router(const TrainRouterArgs& a) {
   const api::Model& embedder = *models.list[static_cast<size_t>(at - names.begin())];
   if (!embedder.capabilities().embeddings)
     throw Error("train-router: embedder '" + a.embedder + "' gives no embeddings (use a local model)");
-  const compose::RouterTable t = make_table(a, task, embedder, candidate_records(a, task, models));
+  const compose::RouterTable t = make_table(a, task, models, embedder, candidate_records(a, task, models));
   if (fs::path(a.out).has_parent_path()) fs::create_directories(fs::path(a.out).parent_path());
   std::ofstream(a.out, std::ios::binary) << compose::router_table_json(t);
   if (!fs::is_regular_file(a.out)) throw Error("train-router: cannot write " + a.out);
   print_estimates(a, t);
   std::string list;
-  for (const std::string& m : a.models) list += (list.empty() ? "" : ", ") + m;
+  for (const std::string& m : t.models) list += (list.empty() ? "" : ", ") + m;
   std::printf("wrote %s; serve it with a config entry (table relative to the config's folder):\n"
               "  router:\n    type: router\n    candidates: [%s]\n    embedder: %s\n    table: %s\n    k: %lld\n"
               "    cost_weight: 0.1\n",
-              a.out.c_str(), list.c_str(), a.embedder.c_str(), a.out.c_str(), static_cast<long long>(a.k));
+              a.out.c_str(), list.c_str(), t.embedder.c_str(), a.out.c_str(), static_cast<long long>(a.k));
 }
 
 }  // namespace

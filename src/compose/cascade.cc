@@ -4,6 +4,7 @@
 #include <chrono>
 #include <utility>
 
+#include "compose/capabilities.h"
 #include "util/error.h"
 
 namespace tandem::compose {
@@ -53,22 +54,7 @@ const DeferralRule& Cascade::rule_for(size_t stage) const {
   return *options_.rules[options_.rules.size() == 1 ? 0 : stage];
 }
 
-api::Capabilities Cascade::capabilities() const {
-  api::Capabilities c;
-  c.logprobs = c.chat = true;
-  c.vocabulary = options_.stages[0]->capabilities().vocabulary;
-  bool context_known = true;
-  for (const auto& stage : options_.stages) {
-    const api::Capabilities s = stage->capabilities();
-    c.logprobs = c.logprobs && s.logprobs;
-    c.chat = c.chat && s.chat;
-    if (s.vocabulary != c.vocabulary) c.vocabulary.clear();
-    if (s.context <= 0) context_known = false;
-    c.context = c.context == 0 ? s.context : std::min(c.context, s.context);
-  }
-  if (!context_known) c.context = 0;
-  return c;
-}
+api::Capabilities Cascade::capabilities() const { return common_capabilities(options_.stages); }
 
 StageAnswer Cascade::ask_stage(size_t i, const api::Request& request) const {
   const auto start = std::chrono::steady_clock::now();

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "compose/capabilities.h"
 #include "util/error.h"
 
 namespace tandem::compose {
@@ -35,22 +36,7 @@ Router::Router(RouterOptions options, std::shared_ptr<Budgets> budgets)
   for (double c : t.cost) max_cost_ = std::max(max_cost_, c);
 }
 
-api::Capabilities Router::capabilities() const {
-  api::Capabilities c;
-  c.logprobs = c.chat = true;
-  c.vocabulary = options_.candidates[0]->capabilities().vocabulary;
-  bool context_known = true;
-  for (const auto& m : options_.candidates) {
-    const api::Capabilities s = m->capabilities();
-    c.logprobs = c.logprobs && s.logprobs;
-    c.chat = c.chat && s.chat;
-    if (s.vocabulary != c.vocabulary) c.vocabulary.clear();
-    if (s.context <= 0) context_known = false;
-    c.context = c.context == 0 ? s.context : std::min(c.context, s.context);
-  }
-  if (!context_known) c.context = 0;
-  return c;
-}
+api::Capabilities Router::capabilities() const { return common_capabilities(options_.candidates); }
 
 std::string Router::routing_text(const api::Request& request) {
   if (!request.is_chat()) return request.prompt;

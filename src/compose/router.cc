@@ -33,7 +33,6 @@ Router::Router(RouterOptions options, std::shared_ptr<Budgets> budgets)
   if (options_.k < 1) throw Error(self + ": k must be >= 1");
   if (!std::isfinite(options_.cost_weight) || options_.cost_weight < 0.0)
     throw Error(self + ": cost_weight must be a finite number >= 0");
-  for (double c : t.cost) max_cost_ = std::max(max_cost_, c);
 }
 
 api::Capabilities Router::capabilities() const { return common_capabilities(options_.candidates); }
@@ -48,11 +47,9 @@ std::string Router::routing_text(const api::Request& request) {
 std::vector<RouteChoice> Router::rank(std::vector<float> embedding) const {
   const RouterTable& t = *options_.table;
   const std::vector<double> p = predict_accuracy(t, std::move(embedding), options_.k);
+  const std::vector<double> score = route_scores(t, p, options_.cost_weight);
   std::vector<RouteChoice> out;
-  for (size_t m : route_order(t, p, options_.cost_weight)) {
-    const double relative_cost = max_cost_ > 0.0 ? t.cost[m] / max_cost_ : 0.0;
-    out.push_back({m, p[m], p[m] - options_.cost_weight * relative_cost});
-  }
+  for (size_t m : route_order(t, p, options_.cost_weight)) out.push_back({m, p[m], score[m]});
   return out;
 }
 

@@ -92,7 +92,6 @@ class Router : public api::Model {
  private:
   RouterOptions options_;
   std::shared_ptr<Budgets> budgets_;
-  double max_cost_ = 0.0;
 };
 
 }  // namespace tandem::compose

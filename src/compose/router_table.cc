@@ -176,12 +176,17 @@ std::vector<double> predict_accuracy(const RouterTable& t, std::vector<float> e,
   return p;
 }
 
-std::vector<size_t> route_order(const RouterTable& t, const std::vector<double>& predicted, double cost_weight) {
+std::vector<double> route_scores(const RouterTable& t, const std::vector<double>& predicted, double cost_weight) {
   double max_cost = 0.0;
   for (double c : t.cost) max_cost = std::max(max_cost, c);
   std::vector<double> score(predicted.size());
   for (size_t m = 0; m < predicted.size(); ++m)
     score[m] = predicted[m] - (max_cost > 0.0 ? cost_weight * t.cost[m] / max_cost : 0.0);
+  return score;
+}
+
+std::vector<size_t> route_order(const RouterTable& t, const std::vector<double>& predicted, double cost_weight) {
+  const std::vector<double> score = route_scores(t, predicted, cost_weight);
   std::vector<size_t> order(predicted.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {

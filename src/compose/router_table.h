@@ -62,9 +62,12 @@ std::string router_table_json(const RouterTable& table);
 std::vector<double> predict_accuracy(const RouterTable& table, std::vector<float> embedding, size_t k,
                                      size_t leave_out = static_cast<size_t>(-1));
 
+// Each model's routing score p_m - cost_weight * cost_m / max cost (the cost
+// term 0 when every cost is 0).
+std::vector<double> route_scores(const RouterTable& table, const std::vector<double>& predicted, double cost_weight);
+
 // The models in the order a router prefers them (compose/router.h): by
-// p_m - cost_weight * cost_m / max cost, highest first; ties to the cheaper,
-// then the earlier model.
+// route_scores, highest first; ties to the cheaper, then the earlier model.
 std::vector<size_t> route_order(const RouterTable& table, const std::vector<double>& predicted, double cost_weight);
 
 // A router's quality and cost on its own table, each example routed by the

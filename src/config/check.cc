@@ -48,7 +48,7 @@ void check_embedder(const ModelSpec& m, const RouterSpec& r, const Config& confi
   if (target->type() != "local")
     fail(r.embedder.at, "embedder '" + target->name + "' of router '" + m.name +
                             "' must be a local model (it embeds prompts), but it is a " + std::string(target->type()) +
-                            (target->type() == "local" || target->type() == "remote" ? " model" : ""));
+                            (target->type() == "cascade" || target->type() == "router" ? "" : " model"));
 }
 
 class CycleFinder {

@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,10 @@
 #include <vector>
 
 #include "api/types.h"
+
+namespace tandem::compose {
+struct RouterTable;  // compose/router_table.h
+}
 
 namespace tandem::config {
 
@@ -137,6 +142,7 @@ struct RouterSpec {
   std::vector<Reference> candidates;  // at least one
   Reference embedder;                 // a local model (it embeds prompts)
   std::string table;                  // the router table file, absolute; exists and parses
+  std::shared_ptr<const compose::RouterTable> table_data;  // the table as load() read it
   int k = 16;                         // >= 1
   double cost_weight = 0.0;           // >= 0
 };

@@ -101,7 +101,7 @@ ModelPtr build_router(const std::string& name, const RouterSpec& s, const std::v
   o.name = name;
   o.candidates = candidates;
   o.embedder = embedder;
-  o.table = std::make_shared<const compose::RouterTable>(compose::load_router_table(s.table));
+  o.table = s.table_data;  // read and checked by load()
   o.k = static_cast<size_t>(s.k);
   o.cost_weight = s.cost_weight;
   return std::make_shared<compose::Router>(std::move(o), budgets);

@@ -3,7 +3,7 @@
 // corrupt file is an error at the router's place in the config, before any
 // model is loaded.
 #include <filesystem>
-#include <limits>
+#include <memory>
 #include <system_error>
 
 #include "compose/router_table.h"
@@ -69,6 +69,7 @@ RouterSpec parse_router(const Fields& f, const ModelSpec& m, const fs::path& dir
   if (table.embedder != s.embedder.name)
     fail(s.embedder.at, "the embedder of " + f.what() + " is '" + s.embedder.name + "' but its table was made with '" +
                             table.embedder + "'");
+  s.table_data = std::make_shared<const compose::RouterTable>(std::move(table));
   if (auto k = f.integer("k", 1, 1 << 20)) s.k = static_cast<int>(*k);
   s.cost_weight = f.number("cost_weight", 0, 1e9).value_or(0.0);
   return s;

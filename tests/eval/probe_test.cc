@@ -119,8 +119,9 @@ TEST(TaskSampling, RequestsCarryTheTasksDecoding) {
     o.seed = 99;
     const Record r = evaluate_example(task, task.examples[0], *m, o);
     EXPECT_EQ(r.correct, 1);
-    ASSERT_EQ(m->calls().size(), 1u);
-    const api::Request& q = m->calls()[0].request;
+    const auto calls = m->calls();  // a copy: calls() returns by value
+    ASSERT_EQ(calls.size(), 1u);
+    const api::Request& q = calls[0].request;
     EXPECT_EQ(q.max_tokens, 7);
     EXPECT_EQ(q.sampling.seed, 99u);
     if (sample) {

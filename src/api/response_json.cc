@@ -29,6 +29,7 @@ nlohmann::ordered_json step_json(const TraceStep& s) {
     j["threshold"] = number(s.threshold);
   }
   j["decision"] = s.decision;
+  if (!s.text.empty() || s.decision == "pass") j["text"] = s.text;
   return j;
 }
 

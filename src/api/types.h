@@ -70,6 +70,7 @@ struct TraceStep {
   double value = 0.0;        // the signal's value
   double threshold = 0.0;
   std::string decision;      // e.g. "accept", "defer", "answer", "skip: cooled down"
+  std::string text;          // the message a stack step passed on (compose/stack.h); else empty
 };
 
 struct TokenLogprob {

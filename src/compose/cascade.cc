@@ -95,21 +95,21 @@ api::Response Cascade::complete(const api::Request& request, const api::StreamCa
   for (size_t i = 0; i < last; ++i) {
     const std::string& name = options_.stages[i]->name();
     if (const std::optional<std::string> why = unavailable(i)) {
-      out.trace.push_back({name, "", 0.0, 0.0, "skip: " + *why});
+      out.trace.push_back({name, "", 0.0, 0.0, "skip: " + *why, ""});
       continue;
     }
     StageAnswer a;
     try {
       a = ask_stage(i, request);
     } catch (const Error& e) {
-      out.trace.push_back({name, "", 0.0, 0.0, std::string("skip: failed: ") + e.what()});
+      out.trace.push_back({name, "", 0.0, 0.0, std::string("skip: failed: ") + e.what(), ""});
       continue;
     }
     if (budgets_) budgets_->charge(a.answer.usage);
     merge_call(out, a.answer);
     const double threshold = rule_for(i).threshold();
     const bool accept = a.value >= threshold;  // false for a NaN signal
-    out.trace.push_back({a.stage, a.signal, a.value, threshold, accept ? "accept" : "defer"});
+    out.trace.push_back({a.stage, a.signal, a.value, threshold, accept ? "accept" : "defer", ""});
     if (!accept) {
       fallback = std::move(a);
       continue;
@@ -129,13 +129,13 @@ api::Response Cascade::finish_last(api::Response out, std::optional<StageAnswer>
   const size_t last = options_.stages.size() - 1;
   const api::Model& stage = *options_.stages[last];
   if (const std::optional<std::string> why = unavailable(last)) {
-    out.trace.push_back({stage.name(), "", 0.0, 0.0, "skip: " + *why});
+    out.trace.push_back({stage.name(), "", 0.0, 0.0, "skip: " + *why, ""});
     if (!fallback)
       throw UnavailableError("cascade '" + options_.name + "': no stage could answer (last stage '" + stage.name() +
                              "': " + *why + ")");
     size_t i = 0;
     while (options_.stages[i]->name() != fallback->stage) ++i;
-    out.trace.push_back({fallback->stage, "", 0.0, 0.0, "answer: fallback"});
+    out.trace.push_back({fallback->stage, "", 0.0, 0.0, "answer: fallback", ""});
     take_answer(out, std::move(fallback->answer), *options_.stages[i], request);
     if (on_text && !out.text.empty()) on_text(out.text);
     return out;
@@ -143,7 +143,7 @@ api::Response Cascade::finish_last(api::Response out, std::optional<StageAnswer>
   api::Response answer = stage.complete(request, on_text);  // streamed live
   if (budgets_) budgets_->charge(answer.usage);
   merge_call(out, answer);
-  out.trace.push_back({stage.name(), "", 0.0, 0.0, "answer"});
+  out.trace.push_back({stage.name(), "", 0.0, 0.0, "answer", ""});
   take_answer(out, std::move(answer), stage, request);
   return out;
 }
@@ -175,11 +175,11 @@ api::Response Cascade::resolve(const api::Request& request, std::vector<StageAns
     merge_call(out, a.answer);
     out.latency_ms += a.answer.latency_ms;
     if (i + 1 == n) {
-      out.trace.push_back({a.stage, "", 0.0, 0.0, "answer"});
+      out.trace.push_back({a.stage, "", 0.0, 0.0, "answer", ""});
     } else {
       const double threshold = thresholds.empty() ? rule_for(i).threshold() : thresholds[i];
       const bool accept = a.value >= threshold;
-      out.trace.push_back({a.stage, a.signal, a.value, threshold, accept ? "accept" : "defer"});
+      out.trace.push_back({a.stage, a.signal, a.value, threshold, accept ? "accept" : "defer", ""});
       if (!accept) continue;
     }
     const double latency = out.latency_ms;

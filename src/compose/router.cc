@@ -68,7 +68,7 @@ api::Response Router::complete(const api::Request& request, const api::StreamCal
     const api::Model& m = *options_.candidates[ranked[r].candidate];
     if (budgets_) {
       if (const std::optional<std::string> why = budgets_->refusal(m.name())) {
-        skips.push_back({m.name(), "", 0.0, 0.0, "skip: " + *why});
+        skips.push_back({m.name(), "", 0.0, 0.0, "skip: " + *why, ""});
         continue;
       }
     }
@@ -81,13 +81,13 @@ api::Response Router::complete(const api::Request& request, const api::StreamCal
       out = m.complete(request, pass);
     } catch (const Error& e) {
       if (last || streamed) throw;
-      skips.push_back({m.name(), "", 0.0, 0.0, std::string("skip: failed: ") + e.what()});
+      skips.push_back({m.name(), "", 0.0, 0.0, std::string("skip: failed: ") + e.what(), ""});
       continue;
     }
     if (budgets_) budgets_->charge(out.usage);
     if (out.answered_by.empty()) out.answered_by = m.name();
     out.trace.insert(out.trace.begin(), skips.begin(), skips.end());
-    out.trace.push_back({m.name(), "predicted_accuracy", ranked[r].predicted_accuracy, options_.cost_weight, "route"});
+    out.trace.push_back({m.name(), "predicted_accuracy", ranked[r].predicted_accuracy, options_.cost_weight, "route", ""});
     out.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return out;
   }

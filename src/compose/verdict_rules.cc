@@ -99,7 +99,7 @@ Signal VerdictRule::evaluate(const api::Request& request, std::span<const api::R
                     .completion_tokens = 0,
                     .seconds = seconds_since(start),
                     .cost = 0.0};
-  s.trace.push_back({judge, "verdict", s.value, threshold_, "judge '" + a.answered_by + "'"});
+  s.trace.push_back({judge, "verdict", s.value, threshold_, "judge '" + a.answered_by + "'", ""});
   return s;
 }
 
@@ -144,7 +144,7 @@ Signal SelfVerifyRule::evaluate_with_stage(const api::Model& stage, const api::R
   }
   s.value = static_cast<double>(yes) / static_cast<double>(options_.samples);
   s.trace.push_back({stage.name(), "self_verify", s.value, threshold_,
-                     "verify: " + std::to_string(yes) + " of " + std::to_string(options_.samples) + " yes"});
+                     "verify: " + std::to_string(yes) + " of " + std::to_string(options_.samples) + " yes", ""});
   return s;
 }
 

@@ -175,7 +175,7 @@ LocalResult LocalModel::run(const api::Request& q, const api::StreamCallback& on
     u.prompt_tokens += h.prompt_tokens;
     u.completion_tokens += h.completion_tokens;
   }
-  a.trace.push_back({.model = name_, .signal = {}, .value = 0.0, .threshold = 0.0, .decision = "answer"});
+  a.trace.push_back({.model = name_, .signal = {}, .value = 0.0, .threshold = 0.0, .decision = "answer", .text = {}});
   a.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }

@@ -204,7 +204,8 @@ void RemoteModel::call(const std::string& path, const std::string& body, Sink& s
                      .signal = "attempt",
                      .value = static_cast<double>(attempt + 1),
                      .threshold = 0.0,
-                     .decision = "retry in " + fixed(wait, 2) + " s: " + message});
+                     .decision = "retry in " + fixed(wait, 2) + " s: " + message,
+                     .text = {}});
     clock_->sleep_s(wait);
   }
 }
@@ -268,10 +269,12 @@ api::Response RemoteModel::complete(const api::Request& request, const api::Stre
   r.latency_ms = u.seconds * 1e3;
   if (estimated) {
     r.trace.push_back({.model = options_.name, .signal = "usage", .value = 0.0, .threshold = 0.0,
-                       .decision = "usage estimated: the endpoint gave no count; ceil(bytes / 4) per text"});
+                       .decision = "usage estimated: the endpoint gave no count; ceil(bytes / 4) per text",
+                       .text = {}});
   }
   r.trace.push_back({.model = options_.name, .signal = "latency_ms", .value = r.latency_ms, .threshold = 0.0,
-                     .decision = cancelled ? "cancelled" : "answer"});
+                     .decision = cancelled ? "cancelled" : "answer",
+                     .text = {}});
   return r;
 }
 

@@ -204,7 +204,7 @@ class VerdictRule : public DeferralRule {
     Signal s;
     s.value = answers[0].text.find('4') != std::string::npos ? 1.0 : 0.0;
     s.usage["judge"] = {.prompt_tokens = 7, .completion_tokens = 1, .seconds = 0.25, .cost = 0.5};
-    s.trace.push_back({"judge", "", 0.0, 0.0, "call"});
+    s.trace.push_back({"judge", "", 0.0, 0.0, "call", ""});
     return s;
   }
 };

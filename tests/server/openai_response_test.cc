@@ -22,7 +22,7 @@ Choice choice(const std::string& text, int64_t prompt, int64_t completion) {
   c.response.finish_reason = "stop";
   c.response.answered_by = "tiny";
   c.response.usage["tiny"] = {.prompt_tokens = prompt, .completion_tokens = completion, .seconds = 0.5, .cost = 0.25};
-  c.response.trace.push_back({.model = "tiny", .signal = "mean_logprob", .value = -0.1, .threshold = -0.3, .decision = "accept"});
+  c.response.trace.push_back({.model = "tiny", .signal = "mean_logprob", .value = -0.1, .threshold = -0.3, .decision = "accept", .text = {}});
   return c;
 }
 

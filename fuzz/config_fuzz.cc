@@ -78,6 +78,9 @@ void check_config(const config::Config& c) {
       check_price(r->price);
     } else if (const auto* router = std::get_if<config::RouterSpec>(&m.spec)) {
       if (router->candidates.empty() || router->k < 1 || !(router->cost_weight >= 0)) finding("a router out of range");
+    } else if (const auto* stack = std::get_if<config::StackSpec>(&m.spec)) {
+      if (stack->steps.empty()) finding("a stack without steps");
+      if (stack->steps.back().max_tokens || !stack->steps.back().stop.empty()) finding("limits on a stack's last step");
     } else {
       const auto& cascade = std::get<config::CascadeSpec>(m.spec);
       if (cascade.stages.size() < 2 || cascade.rules.empty()) finding("cascade without stages or rules");
@@ -107,6 +110,10 @@ void check_build(const config::Config& c) {
   b.router = [&](const std::string& n, const config::RouterSpec& spec, const std::vector<config::ModelPtr>& candidates,
                  const config::ModelPtr& embedder) {
     if (candidates.size() != spec.candidates.size() || embedder == nullptr) finding("router dependencies missing");
+    return record(n);
+  };
+  b.stack = [&](const std::string& n, const config::StackSpec& spec, const std::vector<config::ModelPtr>& steps) {
+    if (steps.size() != spec.steps.size()) finding("stack dependencies missing");
     return record(n);
   };
   try {

@@ -73,6 +73,12 @@ class Constructor {
       for (const Reference& c : r->candidates) candidates.push_back(set_.models.at(c.name));
       return builders_.router(m.name, *r, candidates, set_.models.at(r->embedder.name));
     }
+    if (const auto* st = std::get_if<StackSpec>(&m.spec)) {
+      if (!builders_.stack) fail(m.at, "no builder for stacks here (model '" + m.name + "')");
+      std::vector<ModelPtr> steps;
+      for (const StackStepSpec& s : st->steps) steps.push_back(set_.models.at(s.model.name));
+      return builders_.stack(m.name, *st, steps);
+    }
     const auto& c = std::get<CascadeSpec>(m.spec);
     if (!builders_.cascade) fail(m.at, "no builder for cascades here (model '" + m.name + "')");
     std::vector<ModelPtr> stages;

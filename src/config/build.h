@@ -45,6 +45,8 @@ struct Builders {
   std::function<ModelPtr(const std::string& name, const RouterSpec&, const std::vector<ModelPtr>& candidates,
                          const ModelPtr& embedder)>
       router;
+  // A stack's step models, in its spec's order.
+  std::function<ModelPtr(const std::string& name, const StackSpec&, const std::vector<ModelPtr>& steps)> stack;
 };
 
 struct ModelSet {

@@ -14,6 +14,12 @@ void check_exists(const Reference& r, const Config& config) {
   if (config.find(r.name) == nullptr) fail(r.at, unknown_model(r.name, config));
 }
 
+// "local model", "remote model", "cascade", "router", "stack".
+std::string kind(const ModelSpec& m) {
+  const std::string type(m.type());
+  return type == "local" || type == "remote" ? type + " model" : type;
+}
+
 // The helpers whose logits a local strategy combines must be local models.
 void check_local_helpers(const ModelSpec& m, const LocalSpec& l, const Config& config) {
   const std::pair<const char*, const std::optional<Reference>*> helpers[] = {
@@ -24,7 +30,7 @@ void check_local_helpers(const ModelSpec& m, const LocalSpec& l, const Config& c
     if (target->type() != "local")
       fail((*ref)->at, std::string(field) + " '" + target->name + "' of local model '" + m.name +
                            "' must be a local model (its logits are combined token by token), but it is a " +
-                           std::string(target->type()) + (target->type() == "cascade" || target->type() == "router" ? "" : " model"));
+                           kind(*target));
   }
 }
 
@@ -36,8 +42,7 @@ void check_judges(const ModelSpec& m, const CascadeSpec& c, const Config& config
     const ModelSpec* target = config.find(rule.judge->name);
     if (target->type() != "local")
       fail(rule.judge->at, "judge '" + target->name + "' of cascade '" + m.name +
-                               "' must be a local model (it scores text), but it is a " + std::string(target->type()) +
-                               (target->type() == "cascade" || target->type() == "router" ? "" : " model"));
+                               "' must be a local model (it scores text), but it is a " + kind(*target));
   }
 }
 
@@ -47,8 +52,7 @@ void check_embedder(const ModelSpec& m, const RouterSpec& r, const Config& confi
   const ModelSpec* target = config.find(r.embedder.name);
   if (target->type() != "local")
     fail(r.embedder.at, "embedder '" + target->name + "' of router '" + m.name +
-                            "' must be a local model (it embeds prompts), but it is a " + std::string(target->type()) +
-                            (target->type() == "cascade" || target->type() == "router" ? "" : " model"));
+                            "' must be a local model (it embeds prompts), but it is a " + kind(*target));
 }
 
 class CycleFinder {

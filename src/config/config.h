@@ -147,14 +147,30 @@ struct RouterSpec {
   double cost_weight = 0.0;           // >= 0
 };
 
+// type: stack — models asked in order, each through its own template,
+// passing text on (compose/stack.h). load() checks every template's
+// placeholders against the step names.
+struct StackStepSpec {
+  Reference model;
+  std::string name;                 // empty: the model's name
+  std::string templ;                // key `template`
+  std::optional<int> max_tokens;    // non-final steps only
+  std::vector<std::string> stop;    // non-final steps only
+  Location at;                      // the step's map
+};
+struct StackSpec {
+  std::vector<StackStepSpec> steps;  // at least one
+};
+
 struct ModelSpec {
   std::string name;
   Location at;  // the model's name in `models:`
-  std::variant<LocalSpec, RemoteSpec, CascadeSpec, RouterSpec> spec;
+  std::variant<LocalSpec, RemoteSpec, CascadeSpec, RouterSpec, StackSpec> spec;
 
-  std::string_view type() const;  // "local", "remote", "cascade" or "router"
+  std::string_view type() const;  // "local", "remote", "cascade", "router" or "stack"
   // The models this one is built from, in the order they appear (a
-  // cascade's stages and its rules' judges, a router's candidates and embedder).
+  // cascade's stages and its rules' judges, a router's candidates and
+  // embedder, a stack's step models).
   std::vector<const Reference*> references() const;
 };
 

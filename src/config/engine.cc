@@ -4,6 +4,7 @@
 
 #include "compose/cascade.h"
 #include "compose/router.h"
+#include "compose/stack.h"
 #include "compose/signals.h"
 #include "local/local_model.h"
 #include "remote/remote_model.h"
@@ -107,6 +108,18 @@ ModelPtr build_router(const std::string& name, const RouterSpec& s, const std::v
   return std::make_shared<compose::Router>(std::move(o), budgets);
 }
 
+ModelPtr build_stack(const std::string& name, const StackSpec& s, const std::vector<ModelPtr>& steps,
+                     const std::shared_ptr<compose::Budgets>& budgets) {
+  compose::StackOptions o;
+  o.name = name;
+  for (size_t i = 0; i < s.steps.size(); ++i) {
+    const StackStepSpec& step = s.steps[i];
+    o.steps.push_back({.model = steps[i], .name = step.name, .templ = step.templ, .max_tokens = step.max_tokens,
+                       .stop = step.stop});
+  }
+  return std::make_shared<compose::Stack>(std::move(o), budgets);
+}
+
 }  // namespace
 
 Builders engine_builders(const EngineOptions& options, std::shared_ptr<compose::Budgets> budgets) {
@@ -121,6 +134,9 @@ Builders engine_builders(const EngineOptions& options, std::shared_ptr<compose::
   };
   b.router = [budgets](const std::string& name, const RouterSpec& s, const std::vector<ModelPtr>& candidates,
                        const ModelPtr& embedder) { return build_router(name, s, candidates, embedder, budgets); };
+  b.stack = [budgets](const std::string& name, const StackSpec& s, const std::vector<ModelPtr>& steps) {
+    return build_stack(name, s, steps, budgets);
+  };
   return b;
 }
 

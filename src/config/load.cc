@@ -92,9 +92,9 @@ void parse_prices(const Fields* prices, Config& config) {
       if (name != "default_local") {
         const ModelSpec* m = config.find(name);
         if (m == nullptr) fail(at, "a price for " + unknown_model(name, config));
-        if (m->type() == "cascade" || m->type() == "router")
+        if (m->type() != "local" && m->type() != "remote")
           fail(at, std::string(m->type()) + " '" + name + "' has no price of its own: its cost is the sum of its " +
-                       (m->type() == "cascade" ? "stages'" : "candidates'") + " costs");
+                       (m->type() == "cascade" ? "stages'" : m->type() == "router" ? "candidates'" : "steps'") + " costs");
       }
       table[name] = parse_price(*prices, name);
     }

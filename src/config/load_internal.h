@@ -37,6 +37,10 @@ std::string unknown_model(const std::string& name, const Config& config);
 // against the candidates and the embedder.
 RouterSpec parse_router(const Fields& f, const ModelSpec& m, const std::filesystem::path& dir);
 
+// A `type: stack` entry (stack_spec.cc), its templates' placeholders checked
+// against its step names.
+StackSpec parse_stack(const Fields& f, const ModelSpec& m);
+
 // The `budgets:` section (budgets.cc): every key a local or remote model, at
 // least one limit each.
 void parse_budgets(const Fields& budgets, Config& config);

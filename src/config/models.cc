@@ -15,6 +15,7 @@ std::string_view ModelSpec::type() const {
   if (std::holds_alternative<LocalSpec>(spec)) return "local";
   if (std::holds_alternative<RemoteSpec>(spec)) return "remote";
   if (std::holds_alternative<RouterSpec>(spec)) return "router";
+  if (std::holds_alternative<StackSpec>(spec)) return "stack";
   return "cascade";
 }
 
@@ -31,6 +32,8 @@ std::vector<const Reference*> ModelSpec::references() const {
   } else if (const auto* r = std::get_if<RouterSpec>(&spec)) {
     for (const Reference& c : r->candidates) refs.push_back(&c);
     refs.push_back(&r->embedder);
+  } else if (const auto* st = std::get_if<StackSpec>(&spec)) {
+    for (const StackStepSpec& step : st->steps) refs.push_back(&step.model);
   }
   // References were read in key order; report them in file order.
   std::stable_sort(refs.begin(), refs.end(), [](const Reference* a, const Reference* b) {
@@ -333,6 +336,7 @@ const std::vector<std::string> kRemoteKeys = {
     "read_timeout_s", "max_retries", "max_concurrency", "cooldown_after", "cooldown_s", "logprobs", "params"};
 const std::vector<std::string> kCascadeKeys = {"type", "stages", "rule", "rules"};
 const std::vector<std::string> kRouterKeys = {"type", "candidates", "embedder", "table", "k", "cost_weight"};
+const std::vector<std::string> kStackKeys = {"type", "steps"};
 
 void check_name(const std::string& name, const Location& at) {
   const bool valid = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
@@ -366,9 +370,12 @@ void parse_models(const Fields& models, const fs::path& dir, Config& config) {
     } else if (type == "router") {
       const Fields f(config.file, value, "router '" + m.name + "'", kRouterKeys);
       m.spec = parse_router(f, m, dir);
+    } else if (type == "stack") {
+      const Fields f(config.file, value, "stack '" + m.name + "'", kStackKeys);
+      m.spec = parse_stack(f, m);
     } else {
       fail(untyped.value_at("type"), "unknown type '" + type + "' of model '" + m.name +
-                                         "' (use local, remote, cascade or router)");
+                                         "' (use local, remote, cascade, router or stack)");
     }
     config.models.push_back(std::move(m));
   }

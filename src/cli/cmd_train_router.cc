@@ -2,12 +2,15 @@
 // records of every candidate on a labelled task: each candidate answers the
 // training prompts (records resumed from --records), the embedder embeds
 // them, and the table is written with each candidate's mean cost. Prints the
-// router's leave-one-out accuracy and cost at several cost weights, and the
-// config entry that serves it.
+// router's held-out accuracy and cost at several cost weights (leave-one-out
+// for knn, 10-fold cross-validation for logistic), its APGR and CPT against
+// the random router and the oracle (compose/route_curve.h), and the config
+// entry that serves it.
 //
 //   tandem train-router --config configs/experiment.yaml --models tiny,small,base --embedder tiny
 //       --task arith-d2 --limit 200 --out configs/routers/arith-d2.json
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +22,8 @@
 #include "cli/commands.h"
 #include "cli/eval_models.h"
 #include "cli/numeric_options.h"
+#include "compose/route_curve.h"
+#include "compose/router_logistic.h"
 #include "compose/router_table.h"
 #include "eval/task.h"
 #include "util/error.h"
@@ -29,7 +34,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct TrainRouterArgs {
-  std::string config, embedder, task, out, records = "train-router-run", shared_dir;
+  std::string config, embedder, task, out, records = "train-router-run", shared_dir, learner = "knn";
+  double l2 = 1e-3;
   std::vector<std::string> models;
   int64_t limit = -1, offset = 0, k = 16;
   uint64_t seed = 1234;
@@ -82,7 +88,7 @@ compose::RouterTable make_table(const TrainRouterArgs& a, const eval::PreparedTa
   for (size_t i = 0; i < prompts.size(); i += kBatch) {
     const size_t n = std::min(kBatch, prompts.size() - i);
     for (std::vector<float>& v : embedder.embed(std::span<const std::string>(prompts.data() + i, n)))
-      t.embeddings.push_back(std::move(v));
+      t.embeddings.push_back(compose::normalised(std::move(v)));
     std::fprintf(stderr, "\rembedding %zu/%zu", i + n, prompts.size());
   }
   std::fprintf(stderr, "\n");
@@ -90,19 +96,44 @@ compose::RouterTable make_table(const TrainRouterArgs& a, const eval::PreparedTa
   return t;
 }
 
+void print_quality(const compose::RouterTable& t, const std::vector<std::vector<double>>& held_out) {
+  std::vector<compose::OperatingPoint> points;
+  for (int i = 0; i <= 400; ++i) {  // cost_weight 0 .. 4
+    const compose::RouteEstimate r = compose::route_estimate(t, held_out, 0.01 * i);
+    points.push_back({r.mean_cost, r.accuracy});
+  }
+  const compose::RouteQuality q = compose::route_quality(t, points);
+  if (std::isnan(q.apgr)) {
+    std::printf("APGR: undefined (the most accurate model, %s, is not costlier and more accurate than the cheapest, %s)\n",
+                t.models[q.strong].c_str(), t.models[q.weak].c_str());
+    return;
+  }
+  auto cpt = [](const std::optional<double>& x) { return x ? std::to_string(static_cast<int>(std::lround(100 * *x))) + "%" : std::string("never"); };
+  std::printf("weak %s, strong %s: APGR %.3f (random router 0.500, oracle %.3f); cost share to recover 50%% of the gap "
+              "(CPT50) %s, 80%% (CPT80) %s; oracle %.1f%% at mean cost %.4g\n",
+              t.models[q.weak].c_str(), t.models[q.strong].c_str(), q.apgr, q.oracle_apgr, cpt(q.cpt50).c_str(),
+              cpt(q.cpt80).c_str(), 100.0 * q.oracle.accuracy, q.oracle.cost);
+}
+
 void print_estimates(const TrainRouterArgs& a, const compose::RouterTable& t) {
   const std::vector<double> acc = t.accuracy();
   std::printf("%zu training examples of %s; accuracy and mean cost per model:", t.correct.size(), t.task.c_str());
   for (size_t m = 0; m < t.models.size(); ++m)
     std::printf(" %s %.1f%% %.4g%s", t.models[m].c_str(), 100.0 * acc[m], t.cost[m], m + 1 < t.models.size() ? "," : "\n");
-  std::printf("leave-one-out estimate of the router (k = %lld), by cost_weight:\n", static_cast<long long>(a.k));
+  const std::vector<std::vector<double>> held_out =
+      compose::held_out_predictions(t, a.learner, static_cast<size_t>(a.k), a.l2);
+  if (a.learner == "knn")
+    std::printf("leave-one-out estimate of the knn router (k = %lld), by cost_weight:\n", static_cast<long long>(a.k));
+  else
+    std::printf("10-fold cross-validated estimate of the logistic router (l2 = %g), by cost_weight:\n", a.l2);
   std::printf("  cost_weight  accuracy  mean cost  routed to\n");
   for (double w : {0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0}) {
-    const compose::RouteEstimate r = compose::leave_one_out(t, static_cast<size_t>(a.k), w);
+    const compose::RouteEstimate r = compose::route_estimate(t, held_out, w);
     std::printf("  %11.2f  %7.1f%%  %9.4g ", w, 100.0 * r.accuracy, r.mean_cost);
     for (size_t m = 0; m < t.models.size(); ++m) std::printf(" %s %.0f%%", t.models[m].c_str(), 100.0 * r.share[m]);
     std::printf("\n");
   }
+  print_quality(t, held_out);
 }
 
 void run_train_router(const TrainRouterArgs& a) {
@@ -120,7 +151,11 @@ void run_train_router(const TrainRouterArgs& a) {
   const api::Model& embedder = *models.list[static_cast<size_t>(at - names.begin())];
   if (!embedder.capabilities().embeddings)
     throw Error("train-router: embedder '" + a.embedder + "' gives no embeddings (use a local model)");
-  const compose::RouterTable t = make_table(a, task, models, embedder, candidate_records(a, task, models));
+  compose::RouterTable t = make_table(a, task, models, embedder, candidate_records(a, task, models));
+  if (a.learner == "logistic") {
+    t.learner = "logistic";
+    t.weights = compose::fit_logistic(t, a.l2);
+  }
   if (fs::path(a.out).has_parent_path()) fs::create_directories(fs::path(a.out).parent_path());
   std::ofstream(a.out, std::ios::binary) << compose::router_table_json(t);
   if (!fs::is_regular_file(a.out)) throw Error("train-router: cannot write " + a.out);
@@ -145,8 +180,12 @@ void add_train_router_command(CLI::App& app) {
   cmd->add_option("--task", a->task, "Built-in task name or task file: the labelled training rows")->required();
   cmd->add_option("--limit", a->limit, "At most N training examples (after --offset)")->check(int_range(1, kMaxProblems));
   cmd->add_option("--offset", a->offset, "Skip the first N rows of the task")->check(int_range(0, kMaxProblems));
-  cmd->add_option("-k", a->k, "Neighbours per prediction (the estimate printed; the config sets the router's)")
+  cmd->add_option("-k", a->k, "knn: neighbours per prediction (the estimate printed; the config sets the router's)")
       ->capture_default_str()->check(int_range(1, 1 << 20));
+  cmd->add_option("--learner", a->learner, "knn (nearest training prompts) or logistic (a regression per candidate)")
+      ->capture_default_str()->check(CLI::IsMember({"knn", "logistic"}));
+  cmd->add_option("--l2", a->l2, "logistic: the L2 penalty of the weights (> 0)")
+      ->capture_default_str()->check(real_range(1e-12, 1e12));
   cmd->add_option("--records", a->records, "Run directory of the candidates' records (reused and resumed when present)")
       ->capture_default_str();
   cmd->add_option("--out", a->out, "The router table to write (JSON)")->required();

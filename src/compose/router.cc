@@ -46,7 +46,7 @@ std::string Router::routing_text(const api::Request& request) {
 
 std::vector<RouteChoice> Router::rank(std::vector<float> embedding) const {
   const RouterTable& t = *options_.table;
-  const std::vector<double> p = predict_accuracy(t, std::move(embedding), options_.k);
+  const std::vector<double> p = predict(t, std::move(embedding), options_.k);
   const std::vector<double> score = route_scores(t, p, options_.cost_weight);
   std::vector<RouteChoice> out;
   for (size_t m : route_order(t, p, options_.cost_weight)) out.push_back({m, p[m], score[m]});

@@ -1,7 +1,8 @@
 // A learned router: before any candidate answers, it predicts each candidate
 // model's accuracy on the prompt from a table of training prompts
 // (compose/router_table.h: k nearest neighbours of the prompt's embedding by
-// the embedder model) and sends the request to the one with the best
+// the embedder model, or the table's logistic regressions over it,
+// compose/router_logistic.h) and sends the request to the one with the best
 //
 //   score_m = p_m - cost_weight * cost_m / max_m cost_m
 //
@@ -18,7 +19,7 @@
 //     candidates: [tiny, small, base]
 //     embedder: tiny                    # a local model (embed())
 //     table: routers/arith-d2.json      # tandem train-router
-//     k: 16
+//     k: 16                            # knn tables only
 //     cost_weight: 0.3
 //
 // Budgets and failures, as a cascade's (compose/cascade.h): a candidate whose

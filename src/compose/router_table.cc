@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compose/router_logistic.h"
 #include "util/error.h"
 
 namespace tandem::compose {
@@ -69,16 +70,44 @@ void parse_example(const json& e, size_t index, RouterTable& t, const std::strin
       fail(name, where + ".correct values must be 0 or 1");
     row.push_back(static_cast<int>(x.get<int64_t>()));
   }
+  t.embeddings.push_back(normalised(std::move(v)));
+  t.correct.push_back(std::move(row));
+}
+
+// "learner" and, for "logistic", one row of dim + 1 finite weights per model.
+void parse_learner(const json& j, RouterTable& t, const std::string& name) {
+  if (const auto it = j.find("learner"); it != j.end()) {
+    if (*it != "knn" && *it != "logistic") fail(name, "'learner' must be \"knn\" or \"logistic\"");
+    t.learner = it->get<std::string>();
+  }
+  const auto w = j.find("weights");
+  if (t.learner == "knn") {
+    if (w != j.end()) fail(name, "'weights' belong to the logistic learner; this table's learner is knn");
+    return;
+  }
+  if (w == j.end()) fail(name, "the logistic learner needs 'weights' (write them with `tandem train-router --learner logistic`)");
+  if (!w->is_array() || w->size() != t.models.size()) fail(name, "'weights' must hold one list per model");
+  for (size_t m = 0; m < w->size(); ++m) {
+    const json& row = (*w)[m];
+    const std::string where = "weights[" + std::to_string(m) + "]";
+    if (!row.is_array() || row.size() != t.dim + 1)
+      fail(name, where + " must hold " + std::to_string(t.dim + 1) + " numbers (the embedding's dimension, then the bias)");
+    std::vector<double> v;
+    for (const json& x : row) v.push_back(finite_number(x, where, name));
+    t.weights.push_back(std::move(v));
+  }
+}
+
+}  // namespace
+
+std::vector<float> normalised(std::vector<float> v) {
   double norm = 0.0;
   for (float x : v) norm += static_cast<double>(x) * x;
   norm = std::sqrt(norm);
   if (norm > 0.0)
     for (float& x : v) x = static_cast<float>(x / norm);
-  t.embeddings.push_back(std::move(v));
-  t.correct.push_back(std::move(row));
+  return v;
 }
-
-}  // namespace
 
 std::vector<double> RouterTable::accuracy() const {
   std::vector<double> acc(models.size(), 0.0);
@@ -96,7 +125,8 @@ RouterTable parse_router_table(std::string_view text, const std::string& name) {
     fail(name, std::string("not JSON (") + e.what() + ")");
   }
   if (!j.is_object()) fail(name, "the file must hold a JSON object");
-  static const std::set<std::string> kKeys = {"format", "version", "embedder", "task", "models", "cost", "examples"};
+  static const std::set<std::string> kKeys = {"format", "version", "embedder", "task", "models",
+                                              "cost",   "examples", "learner", "weights"};
   for (const auto& [key, v] : j.items())
     if (!kKeys.count(key)) fail(name, "unknown key '" + key + "'");
   const json& format = need(j, "format", name);
@@ -122,6 +152,7 @@ RouterTable parse_router_table(std::string_view text, const std::string& name) {
   const json& examples = need(j, "examples", name);
   if (!examples.is_array() || examples.empty()) fail(name, "'examples' must be a non-empty list");
   for (size_t i = 0; i < examples.size(); ++i) parse_example(examples[i], i, t, name);
+  parse_learner(j, t, name);
   return t;
 }
 
@@ -138,6 +169,10 @@ std::string router_table_json(const RouterTable& t) {
             {"models", t.models},        {"cost", t.cost}, {"examples", json::array()}};
   for (size_t i = 0; i < t.embeddings.size(); ++i)
     j["examples"].push_back({{"embedding", t.embeddings[i]}, {"correct", t.correct[i]}});
+  if (t.learner != "knn") {
+    j["learner"] = t.learner;
+    j["weights"] = t.weights;
+  }
   return j.dump() + "\n";
 }
 
@@ -196,12 +231,50 @@ std::vector<size_t> route_order(const RouterTable& t, const std::vector<double>&
   return order;
 }
 
+std::vector<double> predict(const RouterTable& t, std::vector<float> embedding, size_t k) {
+  if (t.learner == "logistic") {
+    if (embedding.size() != t.dim)
+      throw Error("router table: an embedding of dimension " + std::to_string(embedding.size()) + ", the table's is " +
+                  std::to_string(t.dim) + " (was it trained with embedder '" + t.embedder + "'?)");
+    return predict_logistic(t.weights, std::move(embedding));
+  }
+  return predict_accuracy(t, std::move(embedding), k);
+}
+
 RouteEstimate leave_one_out(const RouterTable& t, size_t k, double cost_weight) {
+  return route_estimate(t, held_out_predictions(t, "knn", k, 1.0), cost_weight);
+}
+
+std::vector<std::vector<double>> held_out_predictions(const RouterTable& t, const std::string& learner, size_t k,
+                                                      double l2, size_t folds) {
+  const size_t n = t.embeddings.size();
+  std::vector<std::vector<double>> out(n);
+  if (learner == "knn") {
+    for (size_t i = 0; i < n; ++i) out[i] = predict_accuracy(t, t.embeddings[i], k, i);
+    return out;
+  }
+  if (learner != "logistic") throw Error("router: unknown learner '" + learner + "' (use knn or logistic)");
+  folds = std::clamp<size_t>(folds, 2, std::max<size_t>(n, 2));
+  for (size_t f = 0; f < folds; ++f) {
+    std::vector<size_t> train;
+    for (size_t i = 0; i < n; ++i)
+      if (i % folds != f) train.push_back(i);
+    if (train.empty()) continue;
+    const std::vector<std::vector<double>> w = fit_logistic(t, l2, train);
+    for (size_t i = f; i < n; i += folds) out[i] = predict_logistic(w, t.embeddings[i]);
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (out[i].empty()) out[i] = t.accuracy();  // a one-row table: nothing to learn from
+  return out;
+}
+
+RouteEstimate route_estimate(const RouterTable& t, const std::vector<std::vector<double>>& predictions,
+                             double cost_weight) {
   RouteEstimate r;
   r.share.assign(t.models.size(), 0.0);
   const double n = static_cast<double>(t.embeddings.size());
   for (size_t i = 0; i < t.embeddings.size(); ++i) {
-    const size_t m = route_order(t, predict_accuracy(t, t.embeddings[i], k, i), cost_weight).front();
+    const size_t m = route_order(t, predictions.at(i), cost_weight).front();
     r.accuracy += t.correct[i][m] / n;
     r.mean_cost += t.cost[m] / n;
     r.share[m] += 1.0 / n;

@@ -8,7 +8,12 @@
 //    "embedder": "tiny", "task": "arith-d2",
 //    "models": ["tiny", "small", "base"],
 //    "cost":   [0.0001, 0.0003, 0.0009],          // mean cost per prompt, >= 0
-//    "examples": [{"embedding": [0.1, ...], "correct": [0, 1, 1]}, ...]}
+//    "examples": [{"embedding": [0.1, ...], "correct": [0, 1, 1]}, ...],
+//    "learner": "logistic", "weights": [[w_1, ..., w_dim, bias], ...]}   // optional
+//
+// Two learners estimate each candidate's accuracy on a new prompt: "knn"
+// (the default, below) and "logistic" (compose/router_logistic.h: weights
+// fitted by `tandem train-router --learner logistic`, one row per model).
 //
 // The prediction is a k-nearest-neighbour estimate of each candidate's
 // accuracy on a new prompt (as RouteLLM's similarity-weighted ranking and
@@ -39,13 +44,20 @@ struct RouterTable {
   std::vector<std::string> models;  // the candidates, in order
   std::vector<double> cost;         // per model: mean cost per prompt
   size_t dim = 0;                   // embedding dimension
-  // Per example: dim floats (L2-normalised on load) and models.size() 0/1 values.
+  // Per example: dim floats, L2-normalised (normalised(); parse does it, and
+  // whoever fills a table in memory must) and models.size() 0/1 values.
   std::vector<std::vector<float>> embeddings;
   std::vector<std::vector<int>> correct;
+  std::string learner = "knn";      // "knn" or "logistic"
+  std::vector<std::vector<double>> weights;  // logistic: per model dim weights, then the bias
 
   // Each model's accuracy over the whole table.
   std::vector<double> accuracy() const;
 };
+
+// The vector scaled to unit length (a zero vector unchanged): what the
+// table's embeddings are, and what every learner compares a prompt's with.
+std::vector<float> normalised(std::vector<float> v);
 
 // Parses the JSON text of a table; `name` (a file name) prefixes errors.
 RouterTable parse_router_table(std::string_view text, const std::string& name);
@@ -61,6 +73,10 @@ std::string router_table_json(const RouterTable& table);
 // Throws tandem::Error when the embedding's dimension is not the table's.
 std::vector<double> predict_accuracy(const RouterTable& table, std::vector<float> embedding, size_t k,
                                      size_t leave_out = static_cast<size_t>(-1));
+
+// The table's learner's estimate: predict_accuracy (knn, k neighbours) or
+// predict_logistic over its weights (k unused).
+std::vector<double> predict(const RouterTable& table, std::vector<float> embedding, size_t k);
 
 // Each model's routing score p_m - cost_weight * cost_m / max cost (the cost
 // term 0 when every cost is 0).
@@ -78,5 +94,16 @@ struct RouteEstimate {
   std::vector<double> share; // per model: share of examples routed to it
 };
 RouteEstimate leave_one_out(const RouterTable& table, size_t k, double cost_weight);
+
+// Every example's estimate by a learner that did not see it: leave-one-out
+// for "knn" (k neighbours), `folds`-fold cross-validation for "logistic"
+// (example i in fold i % folds; refitted with `l2` per fold). One row per
+// example, one value per model.
+std::vector<std::vector<double>> held_out_predictions(const RouterTable& table, const std::string& learner, size_t k,
+                                                      double l2, size_t folds = 10);
+// The routes those estimates give at `cost_weight` (each example to its first
+// model of route_order), scored against the table's labels and costs.
+RouteEstimate route_estimate(const RouterTable& table, const std::vector<std::vector<double>>& predictions,
+                             double cost_weight);
 
 }  // namespace tandem::compose

@@ -226,6 +226,7 @@ std::vector<Case> cases() {
   t.push_back(ranged("train-router", "--limit", "1", "0", "1000000", "1000001"));
   t.push_back(ranged("train-router", "--offset", "0", "-1", "1000000", "1000001"));
   t.push_back(ranged("train-router", "-k", "1", "0", "1048576", "1048577"));
+  t.push_back(int_case("train-router", "--l2", {"0", "-1", "1e13", "nan", "inf"}, {"1e-12", "0.5", "1e12"}));
   t.push_back(seed("train-router"));
   t.push_back(ranged("train-router", "--concurrency", "1", "0", "256", "257"));
   t.push_back(threads("train-router"));

@@ -40,6 +40,7 @@ Retrieval::Retrieval(RetrievalOptions options) : options_(std::move(options)) {
   const std::string self = "retrieval '" + options_.name + "'";
   if (!options_.model) throw Error(self + ": no model to answer (null)");
   if (!options_.index) throw Error(self + ": no retrieval index");
+  if (options_.index->size() == 0) throw Error(self + ": its retrieval index has no passages");
   if (!options_.embedder) throw Error(self + ": no embedder");
   if (options_.embedder->name() != options_.index->embedder())
     throw Error(self + ": its embedder is '" + options_.embedder->name() + "' but its index was built with '" +

@@ -14,15 +14,16 @@
 // in through a passage is never substituted again). For a chat only the last
 // user message's content changes. Everything else of the request (sampling,
 // stop strings, grammar, other messages) goes to the inner model unchanged,
-// and its answer streams live through the caller's callback. In a config
-// (RetrievalOptions below, built by config/):
+// and its answer streams live through the caller's callback. A config entry
+// (RetrievalOptions below; config/ builds it) could read:
 //
 //   docs-tiny:
 //     type: retrieval
 //     model: base                       # the inner model
 //     embedder: tiny                    # a local model (embed())
-//     index: indexes/docs.idx          # tandem index build
+//     index: indexes/docs.idx           # tandem index build
 //     k: 3
+//     template: "Context:\n{passages}\n\nQuestion: {input}"   # optional
 //
 // The Response is the inner model's, plus one trace step: model = the
 // wrapper's name, signal "retrieval_cosine", value = the best passage's
@@ -32,8 +33,9 @@
 // none).
 //
 // Errors: construction throws tandem::Error naming the wrapper for a null
-// inner model, embedder or index, an embedder without embeddings or not the
-// index's (by name), k < 1, or a template without {input} or {passages}.
+// inner model, embedder or index, an index without passages, an embedder
+// without embeddings or not the index's (by name), k < 1, or a template
+// without {input} or {passages}.
 // complete() throws tandem::Error naming the wrapper for a chat request
 // without a user message or an embedding of the wrong dimension; the inner
 // model's errors propagate.

@@ -28,7 +28,11 @@ class TableEmbedder : public api::Model {
   TableEmbedder(std::string name, std::map<std::string, std::vector<float>> table)
       : name_(std::move(name)), table_(std::move(table)) {}
   const std::string& name() const override { return name_; }
-  api::Capabilities capabilities() const override { return {.embeddings = true}; }
+  api::Capabilities capabilities() const override {
+    api::Capabilities c;
+    c.embeddings = true;
+    return c;
+  }
   api::Response complete(const api::Request&, const api::StreamCallback&) const override {
     throw Error(name_ + ": cannot complete");
   }
@@ -174,7 +178,7 @@ TEST_F(RetrievalWrapper, CapabilitiesAreTheInnerModels) {
 
 TEST_F(RetrievalWrapper, ConstructionErrorsNameTheWrapper) {
   std::vector<RetrievalOptions> bad;
-  for (int i = 0; i < 8; ++i) bad.push_back(options({}));
+  for (int i = 0; i < 9; ++i) bad.push_back(options({}));
   bad[0].model = nullptr;
   bad[1].embedder = nullptr;
   bad[2].index = nullptr;
@@ -183,8 +187,10 @@ TEST_F(RetrievalWrapper, ConstructionErrorsNameTheWrapper) {
   bad[5].k = 0;
   bad[6].prompt_template = "{passages} only";
   bad[7].prompt_template = "{input} only";
+  bad[8].index = std::make_shared<RetrievalIndex>("emb", 3);
   const std::vector<std::string> want = {"no model", "no embedder", "no retrieval index", "built with 'emb'",
-                                         "gives no embeddings", "k must be", "no {input}", "no {passages}"};
+                                         "gives no embeddings", "k must be", "no {input}", "no {passages}",
+                                         "has no passages"};
   for (size_t i = 0; i < bad.size(); ++i) {
     try {
       Retrieval r(bad[i]);

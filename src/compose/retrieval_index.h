@@ -60,6 +60,8 @@ class RetrievalIndex {
   static constexpr char kMagic[8] = {'T', 'N', 'D', 'M', 'R', 'I', 'D', 'X'};
   static constexpr uint32_t kVersion = 1;
   static constexpr uint32_t kMaxDim = 1u << 16;
+  // Longest id, text or embedder name, in bytes (64 MiB).
+  static constexpr uint32_t kMaxString = 1u << 26;
 
   // An empty index of `dim`-dimensional embeddings by `embedder`. Throws
   // tandem::Error when the name is empty or dim is not in 1..kMaxDim.
@@ -67,8 +69,8 @@ class RetrievalIndex {
 
   // Appends a passage and its embedding (normalised here; a zero vector stays
   // zero). Throws tandem::Error when the id is empty or already present, the
-  // text is empty, or the embedding has another dimension or a value that is
-  // not finite.
+  // text is empty, the id or text is longer than kMaxString bytes, or the
+  // embedding has another dimension or a value that is not finite.
   void add(Passage passage, std::span<const float> embedding);
 
   const std::string& embedder() const { return embedder_; }
@@ -78,8 +80,9 @@ class RetrievalIndex {
   // The normalised embedding of passage i (dim() floats).
   std::span<const float> vector(size_t i) const { return {vectors_.data() + i * dim_, dim_}; }
 
-  // The min(k, size()) passages most similar to `query` (normalised here), by
-  // cosine, highest first; equal cosines in index order. Throws tandem::Error
+  // The min(k, size()) passages most similar to `query` (normalised here; a
+  // zero query gives cosine 0 for all), by cosine, highest first; equal
+  // cosines in index order. Throws tandem::Error
   // when the query's dimension is not dim() or it holds a non-finite value.
   std::vector<RetrievalHit> search(std::span<const float> query, size_t k) const;
 

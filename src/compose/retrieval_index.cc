@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -27,7 +28,7 @@ double squared_norm(std::span<const float> v) {
 }
 
 // An id as error messages quote it: one line, at most 60 bytes.
-std::string quoted(const std::string& id) {
+std::string printable_id(const std::string& id) {
   std::string s = "'";
   s.append(id, 0, 60);
   s += id.size() > 60 ? "...'" : "'";
@@ -115,7 +116,7 @@ RetrievalIndex::RetrievalIndex(std::string embedder, size_t dim) : embedder_(std
 }
 
 void RetrievalIndex::add(Passage passage, std::span<const float> embedding) {
-  const std::string self = "retrieval index: passage " + quoted(passage.id);
+  const std::string self = "retrieval index: passage " + printable_id(passage.id);
   if (passage.id.empty()) throw Error("retrieval index: a passage without an id");
   if (passage.text.empty()) throw Error(self + " has no text");
   if (passage.id.size() > kMaxString || passage.text.size() > kMaxString)
@@ -134,7 +135,7 @@ void RetrievalIndex::add(Passage passage, std::span<const float> embedding) {
 std::vector<RetrievalHit> RetrievalIndex::search(std::span<const float> query, size_t k) const {
   if (query.size() != dim_)
     throw Error("retrieval index: a query embedding of dimension " + std::to_string(query.size()) +
-                ", the index's is " + std::to_string(dim_) + " (was it built with embedder " + quoted(embedder_) + "?)");
+                ", the index's is " + std::to_string(dim_) + " (was it built with embedder " + printable_id(embedder_) + "?)");
   if (!all_finite(query)) throw Error("retrieval index: the query embedding holds a value that is not finite");
   const double norm = std::sqrt(squared_norm(query));
   std::vector<float> q(dim_, 0.0f);
@@ -205,7 +206,7 @@ RetrievalIndex RetrievalIndex::parse(std::string_view bytes, const std::string& 
     index.passages_.push_back(std::move(p));
   }
   for (const Passage& p : index.passages_)
-    if (!index.ids_.insert(p.id).second) r.fail("passage id " + quoted(p.id) + " is there twice");
+    if (!index.ids_.insert(p.id).second) r.fail("passage id " + printable_id(p.id) + " is there twice");
   const size_t floats = count * dim;
   if (r.left() != floats * sizeof(float))
     r.fail(r.left() < floats * sizeof(float) ? "truncated: the vectors need " + std::to_string(floats * sizeof(float)) +
@@ -216,20 +217,28 @@ RetrievalIndex RetrievalIndex::parse(std::string_view bytes, const std::string& 
   std::memcpy(index.vectors_.data(), r.take(floats * sizeof(float), "the vectors").data(), floats * sizeof(float));
   for (uint64_t i = 0; i < count; ++i) {
     const std::span<const float> v = index.vector(i);
-    if (!all_finite(v)) r.fail("the vector of passage " + quoted(index.passages_[i].id) + " holds a value that is not finite");
+    if (!all_finite(v)) r.fail("the vector of passage " + printable_id(index.passages_[i].id) + " holds a value that is not finite");
     const double n2 = squared_norm(v);
     if (n2 != 0.0 && std::abs(n2 - 1.0) > 1e-3)
-      r.fail("the vector of passage " + quoted(index.passages_[i].id) + " is not of unit length");
+      r.fail("the vector of passage " + printable_id(index.passages_[i].id) + " is not of unit length");
   }
   return index;
 }
 
 void RetrievalIndex::save(const std::string& path) const {
+  // Written beside the target and renamed over it: a failed write never
+  // leaves a truncated index under the final name.
   const std::string bytes = serialize();
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  const std::string tmp = path + ".tmp";
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   out.close();
-  if (!out) throw Error(path + ": cannot write the retrieval index");
+  std::error_code ec;
+  if (out) std::filesystem::rename(tmp, path, ec);
+  if (!out || ec) {
+    std::filesystem::remove(tmp, ec);
+    throw Error(path + ": cannot write the retrieval index");
+  }
 }
 
 RetrievalIndex RetrievalIndex::load(const std::string& path) {

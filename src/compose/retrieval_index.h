@@ -91,7 +91,8 @@ class RetrievalIndex {
   std::string serialize() const;
   static RetrievalIndex parse(std::string_view bytes, const std::string& name);
 
-  // Writes / reads a file. Throws tandem::Error naming the file.
+  // Writes (through PATH.tmp, renamed into place) / reads (mapped) a file.
+  // Throws tandem::Error naming the file.
   void save(const std::string& path) const;
   static RetrievalIndex load(const std::string& path);
 

@@ -115,6 +115,8 @@ TEST(RetrievalIndex, SaveAndLoadRoundTrip) {
   index.add({"multi-line", "first line\nsecond line, \xc3\xa9t\xc3\xa9"}, random_vector(rng, 33));
   const std::string path = ::testing::TempDir() + "tandem_retrieval_index_roundtrip.idx";
   index.save(path);
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));  // renamed into place
+  EXPECT_THROW(index.save("/nonexistent/tandem-dir/x.idx"), Error);
   const RetrievalIndex back = RetrievalIndex::load(path);
   EXPECT_EQ(back.embedder(), "emb");
   ASSERT_EQ(back.dim(), 33u);

@@ -105,7 +105,7 @@ api::Response Retrieval::complete(const api::Request& request, const api::Stream
   if (out.answered_by.empty()) out.answered_by = options_.model->name();
   std::string ids;
   for (const RetrievalHit& h : hits) ids += (ids.empty() ? "" : ",") + options_.index->passage(h.index).id;
-  out.trace.push_back({options_.name, "retrieval_cosine", hits.empty() ? 0.0 : hits[0].cosine, 0.0, "retrieve: " + ids});
+  out.trace.push_back({options_.name, "retrieval_cosine", hits[0].cosine, 0.0, "retrieve: " + ids, ""});
   out.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return out;
 }

@@ -18,6 +18,7 @@ void add_all_commands(CLI::App& app) {
   add_report_command(app);
   add_calibrate_command(app);
   add_train_router_command(app);
+  add_index_command(app);
 }
 
 }  // namespace tandem::cli

@@ -28,6 +28,8 @@ void add_report_command(CLI::App& app);
 void add_calibrate_command(CLI::App& app);
 // tandem train-router (cmd_train_router.cc).
 void add_train_router_command(CLI::App& app);
+// tandem index build|query (cmd_index.cc): retrieval indexes.
+void add_index_command(CLI::App& app);
 // serve: an OpenAI-compatible HTTP server over models
 void add_serve_command(CLI::App& app);
 

@@ -33,8 +33,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // --help and --version end the parse with a "success" that prints through CLI11.
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
-    const auto used = app.get_subcommands();
-    return fail((used.empty() ? "" : used.front()->get_name() + ": ") + e.what());
+    // The subcommands given, outermost first: "index build: --threads: ...".
+    std::string where;
+    for (CLI::App* sub = &app; !sub->get_subcommands().empty();) {
+      sub = sub->get_subcommands().front();
+      where += (where.empty() ? "" : " ") + sub->get_name();
+    }
+    return fail((where.empty() ? "" : where + ": ") + e.what());
   } catch (const tandem::Error& e) {
     return fail(e.what());
   } catch (const std::bad_alloc&) {

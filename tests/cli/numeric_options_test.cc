@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -61,6 +62,8 @@ std::vector<std::string> base_args(const std::string& command) {
   if (command == "calibrate")
     return {"--config", std::string(kMissing) + ".yaml", "--model", "c", "--task", std::string(kMissing) + ".yaml",
             "--out", std::string(kMissing) + ".out.yaml"};
+  if (command == "index build") return {"--embedder", m, "--docs", kMissing, "--out", std::string(kMissing) + ".idx"};
+  if (command == "index query") return {"--index", std::string(kMissing) + ".idx", "--embedder", m, "hi"};
   if (command == "eval") return {"--models", m, "--task", std::string(kMissing) + ".yaml", "--out", kMissing};
   if (command == "distill-data") return {"-m", m, "-o", std::string(kMissing) + "/out.jsonl"};
   if (command == "train") return {"-o", std::string(kMissing) + "/out.gguf", "--data", kMissing};
@@ -231,6 +234,11 @@ std::vector<Case> cases() {
   t.push_back(ranged("train-router", "--concurrency", "1", "0", "256", "257"));
   t.push_back(threads("train-router"));
 
+  t.push_back(threads("index build"));
+  t.push_back(ranged("index build", "--max-chars", "0", "-1", "1073741824", "1073741825"));
+  t.push_back(ranged("index query", "-k", "1", "0", "1048576", "1048577"));
+  t.push_back(threads("index query"));
+
   // Only small valid counts: a command that parses generates its problems.
   t.push_back(int_case("distill-data", "--synth-math", {"-1", "1000001", kHugeInt}, {"0", "1"}));
   t.push_back(difficulty("distill-data", "--synth-difficulty"));
@@ -263,7 +271,9 @@ std::string parse_error(const Case& c, const std::string& value) {
   CLI::App app{"tandem"};
   app.require_subcommand(1);
   cli::add_all_commands(app);
-  std::vector<std::string> args = {c.command};
+  std::vector<std::string> args;
+  std::istringstream words(c.command);  // "index build": a subcommand's subcommand
+  for (std::string w; words >> w;) args.push_back(w);
   for (const auto& a : base_args(c.command)) args.push_back(a);
   for (const auto& a : option_args(c, value)) args.push_back(a);
   std::reverse(args.begin(), args.end());  // CLI11 takes a vector of arguments last first
@@ -284,9 +294,15 @@ TEST(NumericOptions, TableCoversEveryNumericOption) {
   CLI::App app{"tandem"};
   cli::add_all_commands(app);
   std::set<std::pair<std::string, std::string>> defined, tested;
-  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+  // Every command, subcommands of commands included ("index build").
+  std::vector<std::pair<std::string, CLI::App*>> commands;
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) commands.push_back({sub->get_name(), sub});
+  for (size_t i = 0; i < commands.size(); ++i)
+    for (CLI::App* sub : commands[i].second->get_subcommands([](CLI::App*) { return true; }))
+      commands.push_back({commands[i].first + " " + sub->get_name(), sub});
+  for (const auto& [name, sub] : commands) {
     for (const CLI::Option* opt : sub->get_options()) {
-      if (opt->get_type_size() != 0 && is_numeric_type(opt->get_type_name())) defined.insert({sub->get_name(), opt->get_name()});
+      if (opt->get_type_size() != 0 && is_numeric_type(opt->get_type_name())) defined.insert({name, opt->get_name()});
     }
   }
   for (const Case& c : cases()) EXPECT_TRUE(tested.insert({c.command, c.option}).second) << "twice: " << c.command << " " << c.option;

@@ -1,0 +1,113 @@
+#include "compose/retrieval.h"
+
+#include <chrono>
+
+#include "util/error.h"
+
+namespace tandem::compose {
+namespace {
+
+// The template with {passages} and {input} replaced, left to right in one
+// pass.
+std::string fill(const std::string& tmpl, const std::string& passages, const std::string& input) {
+  static const std::string kPassages = "{passages}", kInput = "{input}";
+  std::string out;
+  size_t at = 0;
+  while (at < tmpl.size()) {
+    if (tmpl.compare(at, kPassages.size(), kPassages) == 0) {
+      out += passages;
+      at += kPassages.size();
+    } else if (tmpl.compare(at, kInput.size(), kInput) == 0) {
+      out += input;
+      at += kInput.size();
+    } else {
+      out += tmpl[at++];
+    }
+  }
+  return out;
+}
+
+// Index of the last user message, or messages.size() when none.
+size_t last_user(const std::vector<api::Message>& messages) {
+  for (size_t i = messages.size(); i-- > 0;)
+    if (messages[i].role == "user") return i;
+  return messages.size();
+}
+
+}  // namespace
+
+Retrieval::Retrieval(RetrievalOptions options) : options_(std::move(options)) {
+  const std::string self = "retrieval '" + options_.name + "'";
+  if (!options_.model) throw Error(self + ": no model to answer (null)");
+  if (!options_.index) throw Error(self + ": no retrieval index");
+  if (options_.index->size() == 0) throw Error(self + ": its retrieval index has no passages");
+  if (!options_.embedder) throw Error(self + ": no embedder");
+  if (options_.embedder->name() != options_.index->embedder())
+    throw Error(self + ": its embedder is '" + options_.embedder->name() + "' but its index was built with '" +
+                options_.index->embedder() + "'");
+  if (!options_.embedder->capabilities().embeddings)
+    throw Error(self + ": embedder '" + options_.embedder->name() + "' gives no embeddings (use a local model)");
+  if (options_.k < 1) throw Error(self + ": k must be >= 1");
+  for (const char* placeholder : {"{input}", "{passages}"})
+    if (options_.prompt_template.find(placeholder) == std::string::npos)
+      throw Error(self + ": its template has no " + placeholder);
+}
+
+api::Capabilities Retrieval::capabilities() const {
+  api::Capabilities c = options_.model->capabilities();
+  c.scoring = false;
+  c.embeddings = false;
+  return c;
+}
+
+std::string Retrieval::retrieval_text(const api::Request& request) {
+  if (!request.is_chat()) return request.prompt;
+  const size_t i = last_user(request.messages);
+  if (i == request.messages.size()) throw Error("a chat request without a user message has nothing to retrieve for");
+  return request.messages[i].content;
+}
+
+std::vector<RetrievalHit> Retrieval::retrieve(const std::string& text) const {
+  const std::string self = "retrieval '" + options_.name + "'";
+  std::vector<std::vector<float>> e = options_.embedder->embed(std::span<const std::string>(&text, 1));
+  if (e.size() != 1) throw Error(self + ": the embedder returned no embedding");
+  try {
+    return options_.index->search(e[0], options_.k);
+  } catch (const Error& err) {
+    throw Error(self + ": " + err.what());
+  }
+}
+
+api::Request Retrieval::augment(const api::Request& request, const std::vector<RetrievalHit>& hits) const {
+  std::string passages;
+  for (size_t j = 0; j < hits.size(); ++j)
+    passages += (j ? "\n\n[" : "[") + std::to_string(j + 1) + "] " + options_.index->passage(hits[j].index).text;
+  api::Request out = request;
+  if (!out.is_chat()) {
+    out.prompt = fill(options_.prompt_template, passages, request.prompt);
+  } else {
+    api::Message& m = out.messages[last_user(out.messages)];
+    m.content = fill(options_.prompt_template, passages, m.content);
+  }
+  return out;
+}
+
+api::Response Retrieval::complete(const api::Request& request, const api::StreamCallback& on_text) const {
+  const auto start = std::chrono::steady_clock::now();
+  std::string text;
+  try {
+    text = retrieval_text(request);
+  } catch (const Error& e) {
+    throw Error("retrieval '" + options_.name + "': " + e.what());
+  }
+  const std::vector<RetrievalHit> hits = retrieve(text);
+  api::Response out = options_.model->complete(augment(request, hits), on_text);
+  if (out.answered_by.empty()) out.answered_by = options_.model->name();
+  std::string ids;
+  for (const RetrievalHit& h : hits) ids += (ids.empty() ? "" : ",") + options_.index->passage(h.index).id;
+  out.trace.push_back({options_.name, "retrieval_cosine", hits[0].cosine, 0.0, "retrieve: " + ids, ""});
+  out.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+}  // namespace tandem::compose

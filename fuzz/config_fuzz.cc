@@ -81,6 +81,8 @@ void check_config(const config::Config& c) {
     } else if (const auto* stack = std::get_if<config::StackSpec>(&m.spec)) {
       if (stack->steps.empty()) finding("a stack without steps");
       if (stack->steps.back().max_tokens || !stack->steps.back().stop.empty()) finding("limits on a stack's last step");
+    } else if (const auto* retrieval = std::get_if<config::RetrievalSpec>(&m.spec)) {
+      if (!retrieval->index_data || retrieval->k < 1) finding("a retrieval without its index or k");
     } else {
       const auto& cascade = std::get<config::CascadeSpec>(m.spec);
       if (cascade.stages.size() < 2 || cascade.rules.empty()) finding("cascade without stages or rules");
@@ -110,6 +112,11 @@ void check_build(const config::Config& c) {
   b.router = [&](const std::string& n, const config::RouterSpec& spec, const std::vector<config::ModelPtr>& candidates,
                  const config::ModelPtr& embedder) {
     if (candidates.size() != spec.candidates.size() || embedder == nullptr) finding("router dependencies missing");
+    return record(n);
+  };
+  b.retrieval = [&](const std::string& n, const config::RetrievalSpec&, const config::ModelPtr& model,
+                    const config::ModelPtr& embedder) {
+    if (model == nullptr || embedder == nullptr) finding("retrieval dependencies missing");
     return record(n);
   };
   b.stack = [&](const std::string& n, const config::StackSpec& spec, const std::vector<config::ModelPtr>& steps) {

@@ -1,6 +1,7 @@
 #include "compose/retrieval.h"
 
 #include <chrono>
+#include <optional>
 
 #include "util/error.h"
 
@@ -36,7 +37,8 @@ size_t last_user(const std::vector<api::Message>& messages) {
 
 }  // namespace
 
-Retrieval::Retrieval(RetrievalOptions options) : options_(std::move(options)) {
+Retrieval::Retrieval(RetrievalOptions options, std::shared_ptr<Budgets> budgets)
+    : options_(std::move(options)), budgets_(std::move(budgets)) {
   const std::string self = "retrieval '" + options_.name + "'";
   if (!options_.model) throw Error(self + ": no model to answer (null)");
   if (!options_.index) throw Error(self + ": no retrieval index");
@@ -100,8 +102,13 @@ api::Response Retrieval::complete(const api::Request& request, const api::Stream
   } catch (const Error& e) {
     throw Error("retrieval '" + options_.name + "': " + e.what());
   }
+  if (budgets_) {
+    if (const std::optional<std::string> why = budgets_->refusal(options_.model->name()))
+      throw UnavailableError("retrieval '" + options_.name + "': model '" + options_.model->name() + "' is " + *why);
+  }
   const std::vector<RetrievalHit> hits = retrieve(text);
   api::Response out = options_.model->complete(augment(request, hits), on_text);
+  if (budgets_) budgets_->charge(out.usage);
   if (out.answered_by.empty()) out.answered_by = options_.model->name();
   std::string ids;
   for (const RetrievalHit& h : hits) ids += (ids.empty() ? "" : ",") + options_.index->passage(h.index).id;

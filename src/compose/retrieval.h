@@ -50,6 +50,7 @@
 #include <vector>
 
 #include "api/model.h"
+#include "compose/budget.h"
 #include "compose/retrieval_index.h"
 
 namespace tandem::compose {
@@ -67,7 +68,10 @@ struct RetrievalOptions {
 
 class Retrieval : public api::Model {
  public:
-  explicit Retrieval(RetrievalOptions options);
+  // With `budgets`, an inner model whose budget is spent is not asked:
+  // complete() throws tandem::UnavailableError (tandem serve: 429), and its
+  // usage is charged as the call returns.
+  explicit Retrieval(RetrievalOptions options, std::shared_ptr<Budgets> budgets = nullptr);
 
   const std::string& name() const override { return options_.name; }
   // The inner model's logprobs, chat, context and vocabulary; no scoring or
@@ -86,6 +90,7 @@ class Retrieval : public api::Model {
 
  private:
   RetrievalOptions options_;
+  std::shared_ptr<Budgets> budgets_;
 };
 
 }  // namespace tandem::compose

@@ -79,6 +79,10 @@ class Constructor {
       for (const StackStepSpec& s : st->steps) steps.push_back(set_.models.at(s.model.name));
       return builders_.stack(m.name, *st, steps);
     }
+    if (const auto* rt = std::get_if<RetrievalSpec>(&m.spec)) {
+      if (!builders_.retrieval) fail(m.at, "no builder for retrievals here (model '" + m.name + "')");
+      return builders_.retrieval(m.name, *rt, set_.models.at(rt->model.name), set_.models.at(rt->embedder.name));
+    }
     const auto& c = std::get<CascadeSpec>(m.spec);
     if (!builders_.cascade) fail(m.at, "no builder for cascades here (model '" + m.name + "')");
     std::vector<ModelPtr> stages;

@@ -47,6 +47,9 @@ struct Builders {
       router;
   // A stack's step models, in its spec's order.
   std::function<ModelPtr(const std::string& name, const StackSpec&, const std::vector<ModelPtr>& steps)> stack;
+  // A retrieval's inner model and embedder.
+  std::function<ModelPtr(const std::string& name, const RetrievalSpec&, const ModelPtr& model, const ModelPtr& embedder)>
+      retrieval;
 };
 
 struct ModelSet {

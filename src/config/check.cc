@@ -46,13 +46,13 @@ void check_judges(const ModelSpec& m, const CascadeSpec& c, const Config& config
   }
 }
 
-// A router's embedder embeds prompts: of the config's types, only a local
-// model can (Model::embed).
-void check_embedder(const ModelSpec& m, const RouterSpec& r, const Config& config) {
-  const ModelSpec* target = config.find(r.embedder.name);
+// An embedder (of a router or a retrieval) embeds text: of the config's
+// types, only a local model can (Model::embed).
+void check_embedder(const ModelSpec& m, const Reference& embedder, const Config& config) {
+  const ModelSpec* target = config.find(embedder.name);
   if (target->type() != "local")
-    fail(r.embedder.at, "embedder '" + target->name + "' of router '" + m.name +
-                            "' must be a local model (it embeds prompts), but it is a " + kind(*target));
+    fail(embedder.at, "embedder '" + target->name + "' of " + std::string(m.type()) + " '" + m.name +
+                          "' must be a local model (it embeds prompts), but it is a " + kind(*target));
 }
 
 class CycleFinder {
@@ -99,7 +99,8 @@ void check_references(const Config& config) {
     for (const Reference* r : m.references()) check_exists(*r, config);
     if (const auto* l = std::get_if<LocalSpec>(&m.spec)) check_local_helpers(m, *l, config);
     if (const auto* c = std::get_if<CascadeSpec>(&m.spec)) check_judges(m, *c, config);
-    if (const auto* r = std::get_if<RouterSpec>(&m.spec)) check_embedder(m, *r, config);
+    if (const auto* r = std::get_if<RouterSpec>(&m.spec)) check_embedder(m, r->embedder, config);
+    if (const auto* r = std::get_if<RetrievalSpec>(&m.spec)) check_embedder(m, r->embedder, config);
   }
   if (config.defaults.model) check_exists(*config.defaults.model, config);
   CycleFinder finder(config);

@@ -43,7 +43,8 @@
 #include "api/types.h"
 
 namespace tandem::compose {
-struct RouterTable;  // compose/router_table.h
+struct RouterTable;     // compose/router_table.h
+class RetrievalIndex;   // compose/retrieval_index.h
 }
 
 namespace tandem::config {
@@ -147,6 +148,18 @@ struct RouterSpec {
   double cost_weight = 0.0;           // >= 0
 };
 
+// type: retrieval — a model answering with the passages of a retrieval index
+// most similar to the request in its prompt (compose/retrieval.h). load()
+// reads the index and checks that it was built by the embedder.
+struct RetrievalSpec {
+  Reference model;                    // the inner model, which answers (any type)
+  Reference embedder;                 // a local model (it embeds the request)
+  std::string index;                  // the index file, absolute; exists and parses
+  std::shared_ptr<const compose::RetrievalIndex> index_data;  // as load() read it
+  int k = 3;                          // >= 1
+  std::string templ;                  // key `template`; empty: compose's default
+};
+
 // type: stack — models asked in order, each through its own template,
 // passing text on (compose/stack.h). load() checks every template's
 // placeholders against the step names.
@@ -165,12 +178,12 @@ struct StackSpec {
 struct ModelSpec {
   std::string name;
   Location at;  // the model's name in `models:`
-  std::variant<LocalSpec, RemoteSpec, CascadeSpec, RouterSpec, StackSpec> spec;
+  std::variant<LocalSpec, RemoteSpec, CascadeSpec, RouterSpec, StackSpec, RetrievalSpec> spec;
 
-  std::string_view type() const;  // "local", "remote", "cascade", "router" or "stack"
+  std::string_view type() const;  // "local", "remote", "cascade", "router", "stack" or "retrieval"
   // The models this one is built from, in the order they appear (a
   // cascade's stages and its rules' judges, a router's candidates and
-  // embedder, a stack's step models).
+  // embedder, a stack's step models, a retrieval's model and embedder).
   std::vector<const Reference*> references() const;
 };
 

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "compose/cascade.h"
+#include "compose/retrieval.h"
 #include "compose/router.h"
 #include "compose/stack.h"
 #include "compose/signals.h"
@@ -120,6 +121,18 @@ ModelPtr build_stack(const std::string& name, const StackSpec& s, const std::vec
   return std::make_shared<compose::Stack>(std::move(o), budgets);
 }
 
+ModelPtr build_retrieval(const std::string& name, const RetrievalSpec& s, const ModelPtr& model, const ModelPtr& embedder,
+                         const std::shared_ptr<compose::Budgets>& budgets) {
+  compose::RetrievalOptions o;
+  o.name = name;
+  o.model = model;
+  o.embedder = embedder;
+  o.index = s.index_data;  // read and checked by load()
+  o.k = static_cast<size_t>(s.k);
+  if (!s.templ.empty()) o.prompt_template = s.templ;
+  return std::make_shared<compose::Retrieval>(std::move(o), budgets);
+}
+
 }  // namespace
 
 Builders engine_builders(const EngineOptions& options, std::shared_ptr<compose::Budgets> budgets) {
@@ -137,6 +150,8 @@ Builders engine_builders(const EngineOptions& options, std::shared_ptr<compose::
   b.stack = [budgets](const std::string& name, const StackSpec& s, const std::vector<ModelPtr>& steps) {
     return build_stack(name, s, steps, budgets);
   };
+  b.retrieval = [budgets](const std::string& name, const RetrievalSpec& s, const ModelPtr& model,
+                          const ModelPtr& embedder) { return build_retrieval(name, s, model, embedder, budgets); };
   return b;
 }
 

@@ -94,7 +94,11 @@ void parse_prices(const Fields* prices, Config& config) {
         if (m == nullptr) fail(at, "a price for " + unknown_model(name, config));
         if (m->type() != "local" && m->type() != "remote")
           fail(at, std::string(m->type()) + " '" + name + "' has no price of its own: its cost is the sum of its " +
-                       (m->type() == "cascade" ? "stages'" : m->type() == "router" ? "candidates'" : "steps'") + " costs");
+                       (m->type() == "cascade"  ? "stages'"
+                        : m->type() == "router" ? "candidates'"
+                        : m->type() == "stack"  ? "steps'"
+                                                : "model's") +
+                       " costs");
       }
       table[name] = parse_price(*prices, name);
     }

@@ -37,6 +37,16 @@ std::string unknown_model(const std::string& name, const Config& config);
 // against the candidates and the embedder.
 RouterSpec parse_router(const Fields& f, const ModelSpec& m, const std::filesystem::path& dir);
 
+// A file a model entry names (a router table, a retrieval index): absolute
+// as is; relative from `dir` (the config's folder), then from the working
+// directory. Fails at `at` listing the paths tried, then `hint`.
+std::string resolve_data_file(const std::string& text, const std::filesystem::path& dir, const Location& at,
+                              const std::string& what, const std::string& hint);
+
+// A `type: retrieval` entry (retrieval_spec.cc), its index read and its
+// embedder checked against the index's.
+RetrievalSpec parse_retrieval(const Fields& f, const ModelSpec& m, const std::filesystem::path& dir);
+
 // A `type: stack` entry (stack_spec.cc), its templates' placeholders checked
 // against its step names.
 StackSpec parse_stack(const Fields& f, const ModelSpec& m);

@@ -16,6 +16,7 @@ std::string_view ModelSpec::type() const {
   if (std::holds_alternative<RemoteSpec>(spec)) return "remote";
   if (std::holds_alternative<RouterSpec>(spec)) return "router";
   if (std::holds_alternative<StackSpec>(spec)) return "stack";
+  if (std::holds_alternative<RetrievalSpec>(spec)) return "retrieval";
   return "cascade";
 }
 
@@ -34,6 +35,9 @@ std::vector<const Reference*> ModelSpec::references() const {
     refs.push_back(&r->embedder);
   } else if (const auto* st = std::get_if<StackSpec>(&spec)) {
     for (const StackStepSpec& step : st->steps) refs.push_back(&step.model);
+  } else if (const auto* rt = std::get_if<RetrievalSpec>(&spec)) {
+    refs.push_back(&rt->model);
+    refs.push_back(&rt->embedder);
   }
   // References were read in key order; report them in file order.
   std::stable_sort(refs.begin(), refs.end(), [](const Reference* a, const Reference* b) {
@@ -337,6 +341,7 @@ const std::vector<std::string> kRemoteKeys = {
 const std::vector<std::string> kCascadeKeys = {"type", "stages", "rule", "rules"};
 const std::vector<std::string> kRouterKeys = {"type", "candidates", "embedder", "table", "k", "cost_weight"};
 const std::vector<std::string> kStackKeys = {"type", "steps"};
+const std::vector<std::string> kRetrievalKeys = {"type", "model", "embedder", "index", "k", "template"};
 
 void check_name(const std::string& name, const Location& at) {
   const bool valid = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
@@ -373,9 +378,12 @@ void parse_models(const Fields& models, const fs::path& dir, Config& config) {
     } else if (type == "stack") {
       const Fields f(config.file, value, "stack '" + m.name + "'", kStackKeys);
       m.spec = parse_stack(f, m);
+    } else if (type == "retrieval") {
+      const Fields f(config.file, value, "retrieval '" + m.name + "'", kRetrievalKeys);
+      m.spec = parse_retrieval(f, m, dir);
     } else {
       fail(untyped.value_at("type"), "unknown type '" + type + "' of model '" + m.name +
-                                         "' (use local, remote, cascade, router or stack)");
+                                         "' (use local, remote, cascade, router, stack or retrieval)");
     }
     config.models.push_back(std::move(m));
   }

@@ -16,9 +16,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The table file: absolute as is; relative from `dir`, then from the working
-// directory.
-std::string resolve_table(const std::string& text, const fs::path& dir, const Location& at, const std::string& what) {
+std::string names(const std::vector<std::string>& v) {
+  std::string s;
+  for (const std::string& n : v) s += (s.empty() ? "" : ", ") + n;
+  return "[" + s + "]";
+}
+
+}  // namespace
+
+std::string resolve_data_file(const std::string& text, const fs::path& dir, const Location& at, const std::string& what,
+                              const std::string& hint) {
   const fs::path p(text);
   std::vector<fs::path> tried = {p.is_absolute() ? p : (dir / p).lexically_normal()};
   if (!p.is_absolute()) tried.push_back(fs::absolute(p).lexically_normal());
@@ -28,16 +35,8 @@ std::string resolve_table(const std::string& text, const fs::path& dir, const Lo
   }
   std::string list;
   for (const fs::path& t : tried) list += (list.empty() ? "" : ", ") + t.string();
-  fail(at, "the table of " + what + " was not found (tried " + list + "); write one with `tandem train-router`");
+  fail(at, what + " was not found (tried " + list + "); " + hint);
 }
-
-std::string names(const std::vector<std::string>& v) {
-  std::string s;
-  for (const std::string& n : v) s += (s.empty() ? "" : ", ") + n;
-  return "[" + s + "]";
-}
-
-}  // namespace
 
 RouterSpec parse_router(const Fields& f, const ModelSpec& m, const fs::path& dir) {
   RouterSpec s;
@@ -56,7 +55,8 @@ RouterSpec parse_router(const Fields& f, const ModelSpec& m, const fs::path& dir
   f.require("embedder", m.at);
   s.embedder = *f.reference("embedder");
   f.require("table", m.at);
-  s.table = resolve_table(*f.string("table"), dir, f.value_at("table"), f.what());
+  s.table = resolve_data_file(*f.string("table"), dir, f.value_at("table"), "the table of " + f.what(),
+                              "write one with `tandem train-router`");
   compose::RouterTable table;
   try {
     table = compose::load_router_table(s.table);

@@ -111,6 +111,17 @@ TEST_F(RetrievalWrapper, PutsTheTopKPassagesIntoThePromptAndTraces) {
   EXPECT_EQ(out.trace[0].decision, "retrieve: b,c");
 }
 
+TEST_F(RetrievalWrapper, AnInnerModelOverBudgetIsUnavailable) {
+  auto budgets = std::make_shared<Budgets>();
+  budgets->set("inner", {.max_cost = 0.75});
+  const Retrieval r(options({{kAugmented, {{{" Because", -0.1}, {" dogs.", -0.2}}}}}), budgets);
+  EXPECT_EQ(r.complete(ask(kQuestion)).text, " Because dogs.");
+  EXPECT_DOUBLE_EQ(budgets->spent("inner").cost, 0.5);  // charged from the usage it reports
+  r.complete(ask(kQuestion));                           // 0.5 < 0.75 before the call
+  EXPECT_THROW(r.complete(ask(kQuestion)), UnavailableError);
+  EXPECT_EQ(inner_->calls().size(), 2u);  // not asked the third time
+}
+
 TEST_F(RetrievalWrapper, ReplacesOnlyTheLastUserMessageOfAChat) {
   const Retrieval r(options({{"", {{{" Woof.", -0.1}}}}}));  // a chat request has no prompt
   api::Request q;

@@ -119,7 +119,7 @@ TEST_F(ConfigErrors, WrongTypeNamesTheKeyTheExpectedTypeAndTheValue) {
             "c.yaml:2:3: model 'tiny' needs 'type'");
   EXPECT_EQ(error_of("models:\n"
                      "  tiny: {type: locale, path: tiny.gguf}\n"),
-            "c.yaml:2:16: unknown type 'locale' of model 'tiny' (use local, remote, cascade, router or stack)");
+            "c.yaml:2:16: unknown type 'locale' of model 'tiny' (use local, remote, cascade, router, stack or retrieval)");
 }
 
 TEST_F(ConfigErrors, UnknownModelReferenceSuggestsTheClosestName) {

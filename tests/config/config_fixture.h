@@ -11,6 +11,8 @@
 #include <string>
 
 #include "config/config.h"
+#include "config/engine.h"
+#include "test_util.h"
 #include "util/error.h"
 
 namespace tandem::config::testing {
@@ -56,5 +58,14 @@ class ConfigDir : public ::testing::Test {
 
   fs::path dir_;
 };
+
+// The bundled tandem-tiny GGUF's embeddings of `texts`, through a config of
+// that model alone (named "tiny") written to dir/m.yaml.
+inline std::vector<std::vector<float>> tiny_embeddings(const fs::path& dir, const std::vector<std::string>& texts) {
+  std::ofstream(dir / "m.yaml") << "models:\n  tiny: {type: local, path: "
+                                << tandem::testing::source_path("models/tandem-tiny.gguf") << "}\n"
+                                << "prices: {default_local: {per_second: 0}}\n";
+  return open((dir / "m.yaml").string(), {{"tiny"}}, {.threads = 1}).get("tiny")->embed(texts);
+}
 
 }  // namespace tandem::config::testing

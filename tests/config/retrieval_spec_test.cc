@@ -83,10 +83,8 @@ TEST(RetrievalEngine, TheNearestPassageGoesIntoTheAnsweringModelsPrompt) {
   std::filesystem::create_directories(dir);
   const std::string tiny = tandem::testing::source_path("models/tandem-tiny.gguf");
   const std::string base = tandem::testing::source_path("models/tandem-base.gguf");
-  std::ofstream(dir / "m.yaml") << "models:\n  tiny: {type: local, path: " << tiny << "}\n"
-                                << "prices: {default_local: {per_second: 0}}\n";
   const std::vector<std::string> passages = {"The cat sat on the mat and purred.", "Tom has 12 apples. He eats 3."};
-  const auto e = open((dir / "m.yaml").string(), {{"tiny"}}, {.threads = 1}).get("tiny")->embed(passages);
+  const auto e = testing::tiny_embeddings(dir, passages);
   compose::RetrievalIndex index("tiny", e[0].size());
   index.add({"cat", passages[0]}, e[0]);
   index.add({"apples", passages[1]}, e[1]);

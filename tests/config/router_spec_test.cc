@@ -77,11 +77,8 @@ TEST(RouterEngine, ARouterOverTheBundledModelsRoutesAsItsTableSays) {
   std::filesystem::create_directories(dir);
   const std::string tiny = tandem::testing::source_path("models/tandem-tiny.gguf");
   const std::string base = tandem::testing::source_path("models/tandem-base.gguf");
-  // Embeddings of the two prompts by tiny itself, through a config of the models alone.
-  std::ofstream(dir / "m.yaml") << "models:\n  tiny: {type: local, path: " << tiny << "}\n"
-                                << "prices: {default_local: {per_second: 0}}\n";
   const std::vector<std::string> prompts = {"Once upon a time, a cat", "3 + 4 = 7. 10 - 2 ="};
-  const std::vector<std::vector<float>> e = open((dir / "m.yaml").string(), {{"tiny"}}, {.threads = 1}).get("tiny")->embed(prompts);
+  const std::vector<std::vector<float>> e = testing::tiny_embeddings(dir, prompts);
   compose::RouterTable t;
   t.embedder = "tiny";
   t.models = {"tiny", "base"};

@@ -20,7 +20,8 @@
 //     embedder: tiny                    # a local model (embed())
 //     table: routers/arith-d2.json      # tandem train-router
 //     k: 16                            # knn tables only
-//     cost_weight: 0.3
+//     cost_weight: 0.3                 # or large_share: 0.3 (config/; compose/router_table.h
+//                                      # cost_weight_for_share)
 //
 // Budgets and failures, as a cascade's (compose/cascade.h): a candidate whose
 // budget is spent is skipped (trace "skip: over budget: ...") and the next

@@ -283,3 +283,23 @@ RouteEstimate route_estimate(const RouterTable& t, const std::vector<std::vector
 }
 
 }  // namespace tandem::compose
+
+namespace tandem::compose {
+
+double cost_weight_for_share(const RouterTable& t, size_t k, double share) {
+  if (!(share >= 0.0 && share <= 1.0)) throw Error("router: a share of calls must be in [0, 1]");
+  std::vector<std::vector<double>> p;
+  if (t.learner == "logistic") {
+    for (const std::vector<float>& e : t.embeddings) p.push_back(predict_logistic(t.weights, e));
+  } else {
+    p = held_out_predictions(t, "knn", k, 1.0);
+  }
+  const size_t costliest = static_cast<size_t>(std::max_element(t.cost.begin(), t.cost.end()) - t.cost.begin());
+  for (int i = 0; i <= 2000; ++i) {
+    const double w = 0.005 * i;
+    if (route_estimate(t, p, w).share[costliest] <= share + 1e-12) return w;
+  }
+  return 10.0;
+}
+
+}  // namespace tandem::compose

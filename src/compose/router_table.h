@@ -101,6 +101,14 @@ RouteEstimate leave_one_out(const RouterTable& table, size_t k, double cost_weig
 // example, one value per model.
 std::vector<std::vector<double>> held_out_predictions(const RouterTable& table, const std::string& learner, size_t k,
                                                       double l2, size_t folds = 10);
+// The knob for a target share of calls to the costliest model (RouteLLM's
+// calibration): the smallest cost_weight on the grid 0, 0.005, ..., 10 at
+// which the table's own examples, each estimated without itself (knn:
+// leave-one-out; logistic: the table's weights), send at most `share` of
+// them to the costliest model; 10 when none does. Throws tandem::Error for a
+// share outside [0, 1].
+double cost_weight_for_share(const RouterTable& table, size_t k, double share);
+
 // The routes those estimates give at `cost_weight` (each example to its first
 // model of route_order), scored against the table's labels and costs.
 RouteEstimate route_estimate(const RouterTable& table, const std::vector<std::vector<double>>& predictions,

@@ -145,7 +145,8 @@ struct RouterSpec {
   std::string table;                  // the router table file, absolute; exists and parses
   std::shared_ptr<const compose::RouterTable> table_data;  // the table as load() read it
   int k = 16;                         // >= 1
-  double cost_weight = 0.0;           // >= 0
+  double cost_weight = 0.0;           // >= 0; with large_share: the knob that gives it
+  std::optional<double> large_share;  // [0, 1]: the share of calls to the costliest candidate
 };
 
 // type: retrieval — a model answering with the passages of a retrieval index

@@ -339,7 +339,7 @@ const std::vector<std::string> kRemoteKeys = {
     "type",           "base_url",    "model",          "api",        "api_key_env", "context",  "connect_timeout_s",
     "read_timeout_s", "max_retries", "max_concurrency", "cooldown_after", "cooldown_s", "logprobs", "params"};
 const std::vector<std::string> kCascadeKeys = {"type", "stages", "rule", "rules"};
-const std::vector<std::string> kRouterKeys = {"type", "candidates", "embedder", "table", "k", "cost_weight"};
+const std::vector<std::string> kRouterKeys = {"type", "candidates", "embedder", "table", "k", "cost_weight", "large_share"};
 const std::vector<std::string> kStackKeys = {"type", "steps"};
 const std::vector<std::string> kRetrievalKeys = {"type", "model", "embedder", "index", "k", "template"};
 

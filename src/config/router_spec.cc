@@ -72,6 +72,12 @@ RouterSpec parse_router(const Fields& f, const ModelSpec& m, const fs::path& dir
   s.table_data = std::make_shared<const compose::RouterTable>(std::move(table));
   if (auto k = f.integer("k", 1, 1 << 20)) s.k = static_cast<int>(*k);
   s.cost_weight = f.number("cost_weight", 0, 1e9).value_or(0.0);
+  s.large_share = f.number("large_share", 0, 1);
+  if (s.large_share && f.has("cost_weight"))
+    fail(f.key_at("large_share"), f.what() + " has both 'cost_weight' and 'large_share': give the knob or the share it "
+                                             "should give, not both");
+  if (s.large_share)
+    s.cost_weight = compose::cost_weight_for_share(*s.table_data, static_cast<size_t>(s.k), *s.large_share);
   return s;
 }
 

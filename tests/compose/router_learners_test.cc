@@ -174,6 +174,25 @@ TEST(RouterLearners, TheTableCarriesTheLogisticWeights) {
   EXPECT_EQ(error(R"(, "learner": "logistic", "weights": [[1, 2, 3]])"), "");
 }
 
+TEST(RouterLearners, TheKnobForATargetShareIsTheSmallestThatKeepsTheShare) {
+  RouterTable t = separable(90, 13);
+  // Blur the labels so the share falls gradually as the knob grows.
+  std::mt19937 rng(5);
+  for (auto& row : t.correct) row[1] = std::bernoulli_distribution(0.5)(rng) ? 1 : row[1];
+  const auto held_out = held_out_predictions(t, "knn", 5, 1.0);
+  for (double share : {0.0, 0.1, 0.25, 0.5, 1.0}) {
+    const double w = cost_weight_for_share(t, 5, share);
+    EXPECT_LE(route_estimate(t, held_out, w).share[1], share + 1e-12) << share;
+    if (w > 0) {
+      EXPECT_GT(route_estimate(t, held_out, w - 0.005).share[1], share) << share;
+    }
+  }
+  EXPECT_GT(cost_weight_for_share(t, 5, 0.0), 0.0);  // the costly model is someone's best at knob 0
+  EXPECT_EQ(cost_weight_for_share(t, 5, 1.0), 0.0);
+  EXPECT_THROW(cost_weight_for_share(t, 5, 1.5), Error);
+  EXPECT_THROW(cost_weight_for_share(t, 5, std::nan("")), Error);
+}
+
 // weak (cost 1) right on 2 of 4 examples, strong (cost 3) on all 4.
 RouterTable two_models() {
   RouterTable t;

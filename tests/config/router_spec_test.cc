@@ -72,6 +72,23 @@ TEST_F(RouterConfig, ErrorsNameThePlace) {
             "(loaded)");  // a router nests in a cascade
 }
 
+TEST_F(RouterConfig, ALargeShareSetsTheKnobFromTheTable) {
+  write("r.json", kTable);
+  const Config c = load_text(kModels + "  r: {type: router, candidates: [tiny, base], embedder: tiny, table: r.json, "
+                                       "large_share: 0.5}\n" + kPrices);
+  const auto& s = std::get<RouterSpec>(c.find("r")->spec);
+  ASSERT_TRUE(s.large_share);
+  EXPECT_EQ(s.cost_weight, compose::cost_weight_for_share(*s.table_data, 16, 0.5));
+  EXPECT_NE(error_of(kModels + "  r: {type: router, candidates: [tiny, base], embedder: tiny, table: r.json, "
+                               "large_share: 0.5, cost_weight: 0.1}\n" + kPrices)
+                .find("both 'cost_weight' and 'large_share'"),
+            std::string::npos);
+  EXPECT_NE(error_of(kModels + "  r: {type: router, candidates: [tiny, base], embedder: tiny, table: r.json, "
+                               "large_share: 1.5}\n" + kPrices)
+                .find("large_share"),
+            std::string::npos);
+}
+
 TEST(RouterEngine, ARouterOverTheBundledModelsRoutesAsItsTableSays) {
   const auto dir = std::filesystem::temp_directory_path() / ("tandem-router-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <optional>
 
+#include "compose/request_text.h"
 #include "util/error.h"
 
 namespace tandem::compose {
@@ -26,13 +27,6 @@ std::string fill(const std::string& tmpl, const std::string& passages, const std
     }
   }
   return out;
-}
-
-// Index of the last user message, or messages.size() when none.
-size_t last_user(const std::vector<api::Message>& messages) {
-  for (size_t i = messages.size(); i-- > 0;)
-    if (messages[i].role == "user") return i;
-  return messages.size();
 }
 
 }  // namespace
@@ -63,10 +57,7 @@ api::Capabilities Retrieval::capabilities() const {
 }
 
 std::string Retrieval::retrieval_text(const api::Request& request) {
-  if (!request.is_chat()) return request.prompt;
-  const size_t i = last_user(request.messages);
-  if (i == request.messages.size()) throw Error("a chat request without a user message has nothing to retrieve for");
-  return request.messages[i].content;
+  return request_text(request, "a retrieval");
 }
 
 std::vector<RetrievalHit> Retrieval::retrieve(const std::string& text) const {
@@ -85,23 +76,14 @@ api::Request Retrieval::augment(const api::Request& request, const std::vector<R
   for (size_t j = 0; j < hits.size(); ++j)
     passages += (j ? "\n\n[" : "[") + std::to_string(j + 1) + "] " + options_.index->passage(hits[j].index).text;
   api::Request out = request;
-  if (!out.is_chat()) {
-    out.prompt = fill(options_.prompt_template, passages, request.prompt);
-  } else {
-    api::Message& m = out.messages[last_user(out.messages)];
-    m.content = fill(options_.prompt_template, passages, m.content);
-  }
+  std::string& text = request_text(out, "retrieval '" + options_.name + "'");
+  text = fill(options_.prompt_template, passages, text);
   return out;
 }
 
 api::Response Retrieval::complete(const api::Request& request, const api::StreamCallback& on_text) const {
   const auto start = std::chrono::steady_clock::now();
-  std::string text;
-  try {
-    text = retrieval_text(request);
-  } catch (const Error& e) {
-    throw Error("retrieval '" + options_.name + "': " + e.what());
-  }
+  const std::string& text = request_text(request, "retrieval '" + options_.name + "'");
   if (budgets_) {
     if (const std::optional<std::string> why = budgets_->refusal(options_.model->name()))
       throw UnavailableError("retrieval '" + options_.name + "': model '" + options_.model->name() + "' is " + *why);

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "compose/capabilities.h"
+#include "compose/request_text.h"
 #include "util/error.h"
 
 namespace tandem::compose {
@@ -29,13 +30,6 @@ std::string trim(const std::string& s) {
   const size_t b = s.find_first_not_of(ws);
   if (b == std::string::npos) return "";
   return s.substr(b, s.find_last_not_of(ws) + 1 - b);
-}
-
-// The index of the last user message of a chat request; throws when none.
-size_t last_user(const api::Request& request, const std::string& self) {
-  for (size_t i = request.messages.size(); i-- > 0;)
-    if (request.messages[i].role == "user") return i;
-  throw Error(self + ": a chat request needs a user message (its content is the stack's {input})");
 }
 
 }  // namespace
@@ -133,8 +127,7 @@ std::string Stack::fill(size_t step, const std::string& input, const std::vector
 
 api::Request Stack::step_request(size_t step, const api::Request& request, const std::string& text) const {
   api::Request r = request;
-  if (r.is_chat()) r.messages[last_user(r, "stack '" + options_.name + "'")].content = text;
-  else r.prompt = text;
+  request_text(r, "stack '" + options_.name + "'") = text;
   if (step + 1 == options_.steps.size()) return r;
   const StackStep& s = options_.steps[step];
   r.max_tokens = s.max_tokens.value_or(request.max_tokens);
@@ -149,7 +142,7 @@ api::Request Stack::step_request(size_t step, const api::Request& request, const
 api::Response Stack::complete(const api::Request& request, const api::StreamCallback& on_text) const {
   const auto start = std::chrono::steady_clock::now();
   const std::string self = "stack '" + options_.name + "'";
-  const std::string input = request.is_chat() ? request.messages[last_user(request, self)].content : request.prompt;
+  const std::string& input = request_text(request, self);
   api::Response out;
   std::vector<std::string> messages;
   for (size_t i = 0; i < options_.steps.size(); ++i) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "compose/request_text.h"
 #include "decode/judge.h"
 #include "util/error.h"
 
@@ -55,10 +56,8 @@ std::string fill_rule_template(std::string_view rule, std::string_view templ, st
 }
 
 std::string question_of(const api::Request& request) {
-  if (!request.is_chat()) return request.prompt;
-  for (auto it = request.messages.rbegin(); it != request.messages.rend(); ++it)
-    if (it->role == "user") return it->content;
-  return {};
+  const size_t i = last_user_message(request);
+  return !request.is_chat() ? request.prompt : i < request.messages.size() ? request.messages[i].content : "";
 }
 
 bool says_yes(std::string_view reply) {

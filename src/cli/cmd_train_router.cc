@@ -83,6 +83,7 @@ compose::RouterTable make_table(const TrainRouterArgs& a, const eval::PreparedTa
     }
     t.correct.push_back(std::move(row));
     prompts.push_back(eval::build_prompt(task.spec, e, task.fewshot, a.seed));
+    t.lengths.push_back(static_cast<double>(prompts.back().size()));
   }
   constexpr size_t kBatch = 16;
   for (size_t i = 0; i < prompts.size(); i += kBatch) {

@@ -44,9 +44,9 @@ std::string Router::routing_text(const api::Request& request) {
   return text;
 }
 
-std::vector<RouteChoice> Router::rank(std::vector<float> embedding) const {
+std::vector<RouteChoice> Router::rank(std::vector<float> embedding, double length) const {
   const RouterTable& t = *options_.table;
-  const std::vector<double> p = predict(t, std::move(embedding), options_.k);
+  const std::vector<double> p = predict(t, std::move(embedding), options_.k, length);
   const std::vector<double> score = route_scores(t, p, options_.cost_weight);
   std::vector<RouteChoice> out;
   for (size_t m : route_order(t, p, options_.cost_weight)) out.push_back({m, p[m], score[m]});
@@ -57,7 +57,7 @@ std::vector<RouteChoice> Router::rank(const api::Request& request) const {
   const std::string text = routing_text(request);
   std::vector<std::vector<float>> e = options_.embedder->embed(std::span<const std::string>(&text, 1));
   if (e.size() != 1) throw Error("router '" + options_.name + "': the embedder returned no embedding");
-  return rank(std::move(e[0]));
+  return rank(std::move(e[0]), static_cast<double>(text.size()));
 }
 
 api::Response Router::complete(const api::Request& request, const api::StreamCallback& on_text) const {

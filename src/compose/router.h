@@ -84,8 +84,9 @@ class Router : public api::Model {
 
   // Every candidate ranked for the request, best first (no candidate called).
   std::vector<RouteChoice> rank(const api::Request& request) const;
-  // The same for an embedding of the prompt (by the embedder).
-  std::vector<RouteChoice> rank(std::vector<float> embedding) const;
+  // The same for an embedding of the prompt (by the embedder) and the byte
+  // length of its routing_text() (a feature of logistic tables with lengths).
+  std::vector<RouteChoice> rank(std::vector<float> embedding, double length) const;
 
   // The text the embedder embeds: the prompt, or the chat messages' contents
   // joined by newlines. `tandem train-router` embeds the same text.

@@ -106,21 +106,30 @@ std::vector<double> newton(const std::vector<std::vector<double>>& x, const std:
   return w;
 }
 
-// One candidate's weights (dim, then the bias) on the raw embeddings.
+// Example r's features: its embedding, then the length feature when the
+// table has lengths.
+std::vector<double> features(const RouterTable& t, size_t r) {
+  std::vector<double> x(t.embeddings[r].begin(), t.embeddings[r].end());
+  if (!t.lengths.empty()) x.push_back(length_feature(t.lengths[r]));
+  return x;
+}
+
+// One candidate's weights (the features', then the bias) on the raw features.
 std::vector<double> fit_one(const RouterTable& t, size_t m, double l2, const std::vector<size_t>& rows) {
-  std::vector<double> mean(t.dim, 0.0);
-  for (size_t r : rows)
-    for (size_t j = 0; j < t.dim; ++j) mean[j] += t.embeddings[r][j] / static_cast<double>(rows.size());
   std::vector<std::vector<double>> x;
   std::vector<int> y;
   for (size_t r : rows) {
-    std::vector<double> row(t.dim);
-    for (size_t j = 0; j < t.dim; ++j) row[j] = t.embeddings[r][j] - mean[j];
-    x.push_back(std::move(row));
+    x.push_back(features(t, r));
     y.push_back(t.correct[r][m]);
   }
+  const size_t d = x[0].size();
+  std::vector<double> mean(d, 0.0);
+  for (const auto& row : x)
+    for (size_t j = 0; j < d; ++j) mean[j] += row[j] / static_cast<double>(x.size());
+  for (auto& row : x)
+    for (size_t j = 0; j < d; ++j) row[j] -= mean[j];
   std::vector<double> w = newton(x, y, l2);
-  for (size_t j = 0; j < t.dim; ++j) w[t.dim] -= w[j] * mean[j];  // w.(e - mean) + b = w.e + (b - w.mean)
+  for (size_t j = 0; j < d; ++j) w[d] -= w[j] * mean[j];  // w.(x - mean) + b = w.x + (b - w.mean)
   return w;
 }
 
@@ -134,20 +143,28 @@ std::vector<std::vector<double>> fit_logistic(const RouterTable& t, double l2, s
     std::iota(use.begin(), use.end(), size_t{0});
   }
   if (use.empty() || t.dim == 0) throw Error("router: cannot fit the logistic learner on an empty table");
+  if (!t.lengths.empty() && t.lengths.size() != t.embeddings.size())
+    throw Error("router: the table has lengths for some examples only");
   std::vector<std::vector<double>> weights;
   for (size_t m = 0; m < t.models.size(); ++m) weights.push_back(fit_one(t, m, l2, use));
   return weights;
 }
 
-std::vector<double> predict_logistic(const std::vector<std::vector<double>>& weights, std::vector<float> e) {
+double length_feature(double bytes) { return std::log1p(std::max(bytes, 0.0)) / 8.0; }
+
+std::vector<double> predict_logistic(const std::vector<std::vector<double>>& weights, std::vector<float> e,
+                                     double length) {
   std::vector<double> p;
   e = normalised(std::move(e));
   for (const std::vector<double>& w : weights) {
-    if (w.size() != e.size() + 1)
-      throw Error("router table: an embedding of dimension " + std::to_string(e.size()) + ", the weights' is " +
-                  std::to_string(w.size() - 1));
+    const bool with_length = w.size() == e.size() + 2;
+    if (!with_length && w.size() != e.size() + 1)
+      throw Error("router table: an embedding of dimension " + std::to_string(e.size()) + " does not fit weights of " +
+                  std::to_string(w.size()) + " values");
+    if (with_length && !(length >= 0)) throw Error("router table: the logistic learner needs the prompt's length");
     double z = w.back();
     for (size_t j = 0; j < e.size(); ++j) z += w[j] * e[j];
+    if (with_length) z += w[e.size()] * length_feature(length);
     p.push_back(sigmoid(z));
   }
   return p;

@@ -52,7 +52,7 @@ void parse_example(const json& e, size_t index, RouterTable& t, const std::strin
   const std::string where = "examples[" + std::to_string(index) + "]";
   if (!e.is_object()) fail(name, where + " must be an object");
   for (const auto& [key, v] : e.items())
-    if (key != "embedding" && key != "correct") fail(name, where + ": unknown key '" + key + "'");
+    if (key != "embedding" && key != "correct" && key != "length") fail(name, where + ": unknown key '" + key + "'");
   const json& emb = need(e, "embedding", name);
   if (!emb.is_array() || emb.empty()) fail(name, where + ".embedding must be a non-empty list of numbers");
   if (t.dim == 0) t.dim = emb.size();
@@ -71,6 +71,14 @@ void parse_example(const json& e, size_t index, RouterTable& t, const std::strin
     row.push_back(static_cast<int>(x.get<int64_t>()));
   }
   t.embeddings.push_back(normalised(std::move(v)));
+  const auto length = e.find("length");
+  if ((length != e.end()) != (index == 0 ? length != e.end() : !t.lengths.empty()))
+    fail(name, where + ": 'length' must be given on every example or on none");
+  if (length != e.end()) {
+    const double n = finite_number(*length, where + ".length", name);
+    if (n < 0) fail(name, where + ".length must be >= 0");
+    t.lengths.push_back(n);
+  }
   t.correct.push_back(std::move(row));
 }
 
@@ -90,8 +98,10 @@ void parse_learner(const json& j, RouterTable& t, const std::string& name) {
   for (size_t m = 0; m < w->size(); ++m) {
     const json& row = (*w)[m];
     const std::string where = "weights[" + std::to_string(m) + "]";
-    if (!row.is_array() || row.size() != t.dim + 1)
-      fail(name, where + " must hold " + std::to_string(t.dim + 1) + " numbers (the embedding's dimension, then the bias)");
+    const size_t want = t.dim + (t.lengths.empty() ? 1 : 2);
+    if (!row.is_array() || row.size() != want)
+      fail(name, where + " must hold " + std::to_string(want) + " numbers (the embedding's dimension" +
+                     (t.lengths.empty() ? "" : ", the length's") + ", then the bias)");
     std::vector<double> v;
     for (const json& x : row) v.push_back(finite_number(x, where, name));
     t.weights.push_back(std::move(v));
@@ -168,7 +178,10 @@ std::string router_table_json(const RouterTable& t) {
   json j = {{"format", "tandem-router"}, {"version", 1},   {"embedder", t.embedder}, {"task", t.task},
             {"models", t.models},        {"cost", t.cost}, {"examples", json::array()}};
   for (size_t i = 0; i < t.embeddings.size(); ++i)
+  {
     j["examples"].push_back({{"embedding", t.embeddings[i]}, {"correct", t.correct[i]}});
+    if (!t.lengths.empty()) j["examples"].back()["length"] = t.lengths[i];
+  }
   if (t.learner != "knn") {
     j["learner"] = t.learner;
     j["weights"] = t.weights;
@@ -211,6 +224,8 @@ std::vector<double> predict_accuracy(const RouterTable& t, std::vector<float> e,
   return p;
 }
 
+double example_length(const RouterTable& t, size_t i) { return t.lengths.empty() ? -1.0 : t.lengths.at(i); }
+
 std::vector<double> route_scores(const RouterTable& t, const std::vector<double>& predicted, double cost_weight) {
   double max_cost = 0.0;
   for (double c : t.cost) max_cost = std::max(max_cost, c);
@@ -231,12 +246,12 @@ std::vector<size_t> route_order(const RouterTable& t, const std::vector<double>&
   return order;
 }
 
-std::vector<double> predict(const RouterTable& t, std::vector<float> embedding, size_t k) {
+std::vector<double> predict(const RouterTable& t, std::vector<float> embedding, size_t k, double length) {
   if (t.learner == "logistic") {
     if (embedding.size() != t.dim)
       throw Error("router table: an embedding of dimension " + std::to_string(embedding.size()) + ", the table's is " +
                   std::to_string(t.dim) + " (was it trained with embedder '" + t.embedder + "'?)");
-    return predict_logistic(t.weights, std::move(embedding));
+    return predict_logistic(t.weights, std::move(embedding), length);
   }
   return predict_accuracy(t, std::move(embedding), k);
 }
@@ -261,7 +276,7 @@ std::vector<std::vector<double>> held_out_predictions(const RouterTable& t, cons
       if (i % folds != f) train.push_back(i);
     if (train.empty()) continue;
     const std::vector<std::vector<double>> w = fit_logistic(t, l2, train);
-    for (size_t i = f; i < n; i += folds) out[i] = predict_logistic(w, t.embeddings[i]);
+    for (size_t i = f; i < n; i += folds) out[i] = predict_logistic(w, t.embeddings[i], example_length(t, i));
   }
   for (size_t i = 0; i < n; ++i)
     if (out[i].empty()) out[i] = t.accuracy();  // a one-row table: nothing to learn from
@@ -290,7 +305,8 @@ double cost_weight_for_share(const RouterTable& t, size_t k, double share) {
   if (!(share >= 0.0 && share <= 1.0)) throw Error("router: a share of calls must be in [0, 1]");
   std::vector<std::vector<double>> p;
   if (t.learner == "logistic") {
-    for (const std::vector<float>& e : t.embeddings) p.push_back(predict_logistic(t.weights, e));
+    for (size_t i = 0; i < t.embeddings.size(); ++i)
+      p.push_back(predict_logistic(t.weights, t.embeddings[i], example_length(t, i)));
   } else {
     p = held_out_predictions(t, "knn", k, 1.0);
   }

@@ -8,12 +8,15 @@
 //    "embedder": "tiny", "task": "arith-d2",
 //    "models": ["tiny", "small", "base"],
 //    "cost":   [0.0001, 0.0003, 0.0009],          // mean cost per prompt, >= 0
-//    "examples": [{"embedding": [0.1, ...], "correct": [0, 1, 1]}, ...],
+//    "examples": [{"embedding": [0.1, ...], "correct": [0, 1, 1], "length": 212}, ...],
 //    "learner": "logistic", "weights": [[w_1, ..., w_dim, bias], ...]}   // optional
 //
 // Two learners estimate each candidate's accuracy on a new prompt: "knn"
 // (the default, below) and "logistic" (compose/router_logistic.h: weights
 // fitted by `tandem train-router --learner logistic`, one row per model).
+// "length" (optional, on every example or none) is the byte length of the
+// prompt's routing text; the logistic learner uses it as a feature beside
+// the embedding (kNN does not).
 //
 // The prediction is a k-nearest-neighbour estimate of each candidate's
 // accuracy on a new prompt (as RouteLLM's similarity-weighted ranking and
@@ -48,8 +51,11 @@ struct RouterTable {
   // whoever fills a table in memory must) and models.size() 0/1 values.
   std::vector<std::vector<float>> embeddings;
   std::vector<std::vector<int>> correct;
+  std::vector<double> lengths;      // per example: prompt bytes; empty when the table has none
   std::string learner = "knn";      // "knn" or "logistic"
-  std::vector<std::vector<double>> weights;  // logistic: per model dim weights, then the bias
+  // logistic: per model dim weights, then one for the length feature when
+  // the table has lengths (compose/router_logistic.h), then the bias.
+  std::vector<std::vector<double>> weights;
 
   // Each model's accuracy over the whole table.
   std::vector<double> accuracy() const;
@@ -74,9 +80,13 @@ std::string router_table_json(const RouterTable& table);
 std::vector<double> predict_accuracy(const RouterTable& table, std::vector<float> embedding, size_t k,
                                      size_t leave_out = static_cast<size_t>(-1));
 
-// The table's learner's estimate: predict_accuracy (knn, k neighbours) or
+// The table's learner's estimate for a prompt of `length` bytes with this
+// embedding: predict_accuracy (knn, k neighbours; length unused) or
 // predict_logistic over its weights (k unused).
-std::vector<double> predict(const RouterTable& table, std::vector<float> embedding, size_t k);
+std::vector<double> predict(const RouterTable& table, std::vector<float> embedding, size_t k, double length);
+
+// Example i's prompt length in bytes; -1 when the table has no lengths.
+double example_length(const RouterTable& table, size_t i);
 
 // Each model's routing score p_m - cost_weight * cost_m / max cost (the cost
 // term 0 when every cost is 0).

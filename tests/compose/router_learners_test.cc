@@ -108,7 +108,7 @@ TEST(RouterLogistic, NearlyParallelEmbeddingsStillFitTheBaseRates) {
     const auto w = fit_logistic(t, l2);
     for (size_t m = 0; m < 2; ++m) {
       double mean = 0;
-      for (const auto& e : t.embeddings) mean += predict_logistic(w, e)[m] / 200.0;
+      for (const auto& e : t.embeddings) mean += predict_logistic(w, e, -1)[m] / 200.0;
       EXPECT_NEAR(mean, acc[m], 1e-6) << "model " << m << " l2 " << l2;
       for (size_t j : {size_t{0}, size_t{3}, size_t{32}}) {
         const double h = 1e-6;
@@ -123,11 +123,16 @@ TEST(RouterLogistic, NearlyParallelEmbeddingsStillFitTheBaseRates) {
 
 TEST(RouterLogistic, PredictsTheSigmoidOfTheNormalisedEmbedding) {
   const std::vector<std::vector<double>> w = {{2.0, -1.0, 0.5}, {0.0, 0.0, -3.0}};
-  const std::vector<double> p = predict_logistic(w, {3.0f, 4.0f});  // normalised: (0.6, 0.8)
+  const std::vector<double> p = predict_logistic(w, {3.0f, 4.0f}, -1);  // normalised: (0.6, 0.8)
   ASSERT_EQ(p.size(), 2u);
   EXPECT_NEAR(p[0], 1.0 / (1.0 + std::exp(-(2.0 * 0.6 - 1.0 * 0.8 + 0.5))), 1e-7);  // float normalisation
   EXPECT_NEAR(p[1], 1.0 / (1.0 + std::exp(3.0)), 1e-12);
-  EXPECT_THROW(predict_logistic(w, {1.0f}), Error);
+  EXPECT_THROW(predict_logistic(w, {1.0f}, -1), Error);
+  // With a length weight: v * log(1 + bytes) / 8 joins the sum.
+  const std::vector<std::vector<double>> wl = {{2.0, -1.0, 0.75, 0.5}};
+  EXPECT_NEAR(predict_logistic(wl, {3.0f, 4.0f}, 99)[0],
+              1.0 / (1.0 + std::exp(-(2.0 * 0.6 - 1.0 * 0.8 + 0.75 * std::log(100.0) / 8 + 0.5))), 1e-7);
+  EXPECT_THROW(predict_logistic(wl, {3.0f, 4.0f}, -1), Error);  // the length is needed
 }
 
 TEST(RouterLearners, AFeatureThatSeparatesTheModelsGivesTheOracle) {
@@ -152,7 +157,7 @@ TEST(RouterLearners, TheTableCarriesTheLogisticWeights) {
   ASSERT_EQ(back.weights.size(), 2u);
   for (size_t m = 0; m < 2; ++m)
     for (size_t j = 0; j < 3; ++j) EXPECT_DOUBLE_EQ(back.weights[m][j], t.weights[m][j]);
-  const std::vector<double> p = predict(back, {1.0f, 0.0f}, 1);  // k unused
+  const std::vector<double> p = predict(back, {1.0f, 0.0f}, 1, -1);  // k and length unused
   EXPECT_GT(p[0], 0.9);
   EXPECT_LT(p[1], 0.1);
   const std::string head = R"({"format": "tandem-router", "version": 1, "embedder": "e", "models": ["a"], "cost": [1],
@@ -191,6 +196,39 @@ TEST(RouterLearners, TheKnobForATargetShareIsTheSmallestThatKeepsTheShare) {
   EXPECT_EQ(cost_weight_for_share(t, 5, 1.0), 0.0);
   EXPECT_THROW(cost_weight_for_share(t, 5, 1.5), Error);
   EXPECT_THROW(cost_weight_for_share(t, 5, std::nan("")), Error);
+}
+
+TEST(RouterLearners, ThePromptLengthIsAFeatureOfTheLogisticLearner) {
+  // One embedding for all; model a (cheap) right on short prompts, b on long ones.
+  RouterTable t;
+  t.embedder = "e";
+  t.models = {"a", "b"};
+  t.cost = {1.0, 4.0};
+  t.dim = 2;
+  for (size_t i = 0; i < 60; ++i) {
+    const bool is_short = i % 2 == 0;
+    t.embeddings.push_back({0.6f, 0.8f});
+    t.lengths.push_back(is_short ? 20.0 + static_cast<double>(i) : 2000.0 + 10.0 * static_cast<double>(i));
+    t.correct.push_back({is_short ? 1 : 0, is_short ? 0 : 1});
+  }
+  const double oracle = route_quality(t, {}).oracle.cost;
+  const RouteEstimate logistic = route_estimate(t, held_out_predictions(t, "logistic", 5, 1e-3), 0.01);
+  EXPECT_NEAR(logistic.accuracy, 1.0, 1e-12);
+  EXPECT_NEAR(logistic.mean_cost, oracle, 1e-12);
+  // kNN sees identical embeddings only: it cannot tell the prompts apart.
+  EXPECT_LT(route_estimate(t, held_out_predictions(t, "knn", 5, 1e-3), 0.01).accuracy, 0.75);
+  // The table keeps the lengths, and a logistic table with them one more weight per model.
+  t.learner = "logistic";
+  t.weights = fit_logistic(t, 1e-3);
+  ASSERT_EQ(t.weights[0].size(), 4u);
+  const RouterTable back = parse_router_table(router_table_json(t), "r.json");
+  ASSERT_EQ(back.lengths.size(), 60u);
+  EXPECT_EQ(back.lengths[1], t.lengths[1]);
+  EXPECT_GT(predict(back, {0.6f, 0.8f}, 1, 3000)[1], 0.9);
+  EXPECT_GT(predict(back, {0.6f, 0.8f}, 1, 25)[0], 0.9);
+  std::string text = router_table_json(t);
+  text.replace(text.find(R"(,"length":20.0)"), 14, "");
+  EXPECT_THROW(parse_router_table(text, "r.json"), Error);  // some examples without a length
 }
 
 // weak (cost 1) right on 2 of 4 examples, strong (cost 3) on all 4.

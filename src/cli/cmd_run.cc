@@ -189,7 +189,7 @@ void run_run(const RunOptions& o, const CLI::App& cmd) {
 
 void add_run_command(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
-  auto* cmd = app.add_subcommand("run", "Answer prompts with a model of a config (local, remote, cascade) or a GGUF file");
+  auto* cmd = app.add_subcommand("run", "Answer prompts with a model of a config (local, remote, or a composition of them) or a GGUF file");
   cmd->add_option("--config", o->config, "Configuration file (YAML; see configs/README.md)");
   cmd->add_option("-m,--model", o->model,
                   "With --config: the model's name in it (default: its defaults.model); without: a GGUF file");

@@ -21,6 +21,10 @@ using nlohmann::json;
   throw Error(name + ": router table: " + what);
 }
 
+// A string from the file, quoted for a one-line message: JSON escapes for
+// quotes and control characters, invalid UTF-8 replaced.
+std::string quoted(const std::string& text) { return json(text).dump(-1, ' ', false, json::error_handler_t::replace); }
+
 const json& need(const json& j, const char* key, const std::string& name) {
   const auto it = j.find(key);
   if (it == j.end()) fail(name, std::string("missing key '") + key + "'");
@@ -40,7 +44,7 @@ std::vector<std::string> model_names(const json& j, const std::string& name) {
   std::set<std::string> seen;
   for (const json& m : j) {
     if (!m.is_string() || m.get<std::string>().empty()) fail(name, "'models' must hold non-empty strings");
-    if (!seen.insert(m.get<std::string>()).second) fail(name, "model '" + m.get<std::string>() + "' is listed twice");
+    if (!seen.insert(m.get<std::string>()).second) fail(name, "model " + quoted(m.get<std::string>()) + " is listed twice");
     out.push_back(m.get<std::string>());
   }
   return out;
@@ -52,7 +56,7 @@ void parse_example(const json& e, size_t index, RouterTable& t, const std::strin
   const std::string where = "examples[" + std::to_string(index) + "]";
   if (!e.is_object()) fail(name, where + " must be an object");
   for (const auto& [key, v] : e.items())
-    if (key != "embedding" && key != "correct" && key != "length") fail(name, where + ": unknown key '" + key + "'");
+    if (key != "embedding" && key != "correct" && key != "length") fail(name, where + ": unknown key " + quoted(key));
   const json& emb = need(e, "embedding", name);
   if (!emb.is_array() || emb.empty()) fail(name, where + ".embedding must be a non-empty list of numbers");
   if (t.dim == 0) t.dim = emb.size();
@@ -138,7 +142,7 @@ RouterTable parse_router_table(std::string_view text, const std::string& name) {
   static const std::set<std::string> kKeys = {"format", "version", "embedder", "task", "models",
                                               "cost",   "examples", "learner", "weights"};
   for (const auto& [key, v] : j.items())
-    if (!kKeys.count(key)) fail(name, "unknown key '" + key + "'");
+    if (!kKeys.count(key)) fail(name, "unknown key " + quoted(key));
   const json& format = need(j, "format", name);
   if (format != "tandem-router") fail(name, "'format' must be \"tandem-router\"");
   const json& version = need(j, "version", name);
@@ -192,7 +196,7 @@ std::string router_table_json(const RouterTable& t) {
 std::vector<double> predict_accuracy(const RouterTable& t, std::vector<float> e, size_t k, size_t leave_out) {
   if (e.size() != t.dim)
     throw Error("router table: an embedding of dimension " + std::to_string(e.size()) + ", the table's is " +
-                std::to_string(t.dim) + " (was it trained with embedder '" + t.embedder + "'?)");
+                std::to_string(t.dim) + " (was it trained with embedder " + quoted(t.embedder) + "?)");
   double norm = 0.0;
   for (float x : e) norm += static_cast<double>(x) * x;
   norm = std::sqrt(norm);
@@ -250,7 +254,7 @@ std::vector<double> predict(const RouterTable& t, std::vector<float> embedding, 
   if (t.learner == "logistic") {
     if (embedding.size() != t.dim)
       throw Error("router table: an embedding of dimension " + std::to_string(embedding.size()) + ", the table's is " +
-                  std::to_string(t.dim) + " (was it trained with embedder '" + t.embedder + "'?)");
+                  std::to_string(t.dim) + " (was it trained with embedder " + quoted(t.embedder) + "?)");
     return predict_logistic(t.weights, std::move(embedding), length);
   }
   return predict_accuracy(t, std::move(embedding), k);

@@ -58,7 +58,11 @@ TEST(RouterTable, RejectsMalformedTablesWithOneLineNamingTheFile) {
       {"{", "not JSON"},
       {"[]", "JSON object"},
       {with("\"version\": 1", "\"version\": 2"), "'version' must be 1"},
-      {with("\"task\": \"t\"", "\"tsak\": \"t\""), "unknown key 'tsak'"},
+      {with("\"task\": \"t\"", "\"tsak\": \"t\""), "unknown key \"tsak\""},
+      // Names from the file are quoted with JSON escapes: the message stays one line.
+      {with("\"task\": \"t\"", "\"t\\nask\": \"t\""), "unknown key \"t\\nask\""},
+      {with("\"correct\": [1, 0]}", "\"correct\": [1, 0], \"len\\ngth\": 1}"), "examples[0]: unknown key \"len\\ngth\""},
+      {with("[\"a\", \"b\"]", "[\"a\\n\", \"a\\n\"]"), "model \"a\\n\" is listed twice"},
       {with("[1, 4]", "[1]"), "one number per model"},
       {with("[1, 4]", "[1, -4]"), ">= 0"},
       {with("[1, 4]", "[1, 1e39]"), "finite"},

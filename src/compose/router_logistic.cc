@@ -54,9 +54,8 @@ double objective(const std::vector<std::vector<double>>& x, const std::vector<in
   return loss / static_cast<double>(x.size()) + l2 / 2 * reg;
 }
 
-// Newton's method with a backtracking line search on the centred rows (so
-// the bias does not compete with the weights along the mean embedding). A
-// Hessian that is numerically not definite gets a growing ridge.
+// Newton's method with a backtracking line search on centred rows. A Hessian
+// that is numerically not definite gets a growing ridge.
 std::vector<double> newton(const std::vector<std::vector<double>>& x, const std::vector<int>& y, double l2) {
   const size_t dim = x[0].size(), d = dim + 1;
   const double inv_n = 1.0 / static_cast<double>(x.size());
@@ -114,22 +113,32 @@ std::vector<double> features(const RouterTable& t, size_t r) {
   return x;
 }
 
-// One candidate's weights (the features', then the bias) on the raw features.
-std::vector<double> fit_one(const RouterTable& t, size_t m, double l2, const std::vector<size_t>& rows) {
+// The rows' features centred on their mean (so the bias does not compete
+// with the weights along the mean embedding), and that mean: the same for
+// every candidate, so computed once per fit.
+struct CentredFeatures {
   std::vector<std::vector<double>> x;
-  std::vector<int> y;
-  for (size_t r : rows) {
-    x.push_back(features(t, r));
-    y.push_back(t.correct[r][m]);
-  }
-  const size_t d = x[0].size();
-  std::vector<double> mean(d, 0.0);
-  for (const auto& row : x)
-    for (size_t j = 0; j < d; ++j) mean[j] += row[j] / static_cast<double>(x.size());
-  for (auto& row : x)
-    for (size_t j = 0; j < d; ++j) row[j] -= mean[j];
-  std::vector<double> w = newton(x, y, l2);
-  for (size_t j = 0; j < d; ++j) w[d] -= w[j] * mean[j];  // w.(x - mean) + b = w.x + (b - w.mean)
+  std::vector<double> mean;
+};
+
+CentredFeatures centred_features(const RouterTable& t, const std::vector<size_t>& rows) {
+  CentredFeatures c;
+  for (size_t r : rows) c.x.push_back(features(t, r));
+  const size_t d = c.x[0].size();
+  c.mean.assign(d, 0.0);
+  for (const auto& row : c.x)
+    for (size_t j = 0; j < d; ++j) c.mean[j] += row[j] / static_cast<double>(c.x.size());
+  for (auto& row : c.x)
+    for (size_t j = 0; j < d; ++j) row[j] -= c.mean[j];
+  return c;
+}
+
+// One candidate's weights (the features', then the bias) on the raw
+// features, from its labels y on the centred rows.
+std::vector<double> fit_one(const CentredFeatures& c, const std::vector<int>& y, double l2) {
+  std::vector<double> w = newton(c.x, y, l2);
+  const size_t d = c.mean.size();
+  for (size_t j = 0; j < d; ++j) w[d] -= w[j] * c.mean[j];  // w.(x - mean) + b = w.x + (b - w.mean)
   return w;
 }
 
@@ -145,8 +154,13 @@ std::vector<std::vector<double>> fit_logistic(const RouterTable& t, double l2, s
   if (use.empty() || t.dim == 0) throw Error("router: cannot fit the logistic learner on an empty table");
   if (!t.lengths.empty() && t.lengths.size() != t.embeddings.size())
     throw Error("router: the table has lengths for some examples only");
+  const CentredFeatures c = centred_features(t, use);
   std::vector<std::vector<double>> weights;
-  for (size_t m = 0; m < t.models.size(); ++m) weights.push_back(fit_one(t, m, l2, use));
+  for (size_t m = 0; m < t.models.size(); ++m) {
+    std::vector<int> y;
+    for (size_t r : use) y.push_back(t.correct[r][m]);
+    weights.push_back(fit_one(c, y, l2));
+  }
   return weights;
 }
 

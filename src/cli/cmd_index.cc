@@ -24,6 +24,7 @@
 #include "cli/eval_models.h"
 #include "cli/numeric_options.h"
 #include "compose/documents.h"
+#include "compose/embedding.h"
 #include "compose/retrieval_index.h"
 #include "util/error.h"
 
@@ -74,10 +75,9 @@ void run_build(const IndexArgs& a) {
     const std::string id = passages[i].id;
     try {
       const std::string text = embedded_text(passages[i].text, static_cast<size_t>(a.max_chars));
-      std::vector<std::vector<float>> e = embedder.embed(std::span<const std::string>(&text, 1));
-      if (e.size() != 1) throw Error("no embedding returned");
-      if (!index) index = std::make_unique<compose::RetrievalIndex>(embedder.name(), e[0].size());
-      index->add(std::move(passages[i]), e[0]);
+      const std::vector<float> e = compose::embed_one(embedder, text, "embedding");
+      if (!index) index = std::make_unique<compose::RetrievalIndex>(embedder.name(), e.size());
+      index->add(std::move(passages[i]), e);
     } catch (const ContextError& err) {
       if (shown >= 0.0) std::fprintf(stderr, "\n");  // end the progress line
       throw Error("index build: " + a.docs + ": passage '" + id + "': " + err.what() +
@@ -130,9 +130,7 @@ void run_query(const IndexArgs& a) {
   if (embedder.name() != index.embedder())
     throw Error("index query: " + a.index + " was built with embedder '" + index.embedder() + "', not '" +
                 embedder.name() + "' (give that one as --embedder)");
-  const std::vector<std::vector<float>> e = embedder.embed(std::span<const std::string>(&a.query, 1));
-  if (e.size() != 1) throw Error("index query: the embedder returned no embedding");
-  print_hits(a, index, index.search(e[0], static_cast<size_t>(a.k)));
+  print_hits(a, index, index.search(compose::embed_one(embedder, a.query, "index query"), static_cast<size_t>(a.k)));
 }
 
 void add_model_options(CLI::App* cmd, IndexArgs& a) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <optional>
 
+#include "compose/embedding.h"
 #include "compose/request_text.h"
 #include "util/error.h"
 
@@ -62,10 +63,9 @@ std::string Retrieval::retrieval_text(const api::Request& request) {
 
 std::vector<RetrievalHit> Retrieval::retrieve(const std::string& text) const {
   const std::string self = "retrieval '" + options_.name + "'";
-  std::vector<std::vector<float>> e = options_.embedder->embed(std::span<const std::string>(&text, 1));
-  if (e.size() != 1) throw Error(self + ": the embedder returned no embedding");
+  const std::vector<float> e = embed_one(*options_.embedder, text, self);
   try {
-    return options_.index->search(e[0], options_.k);
+    return options_.index->search(e, options_.k);
   } catch (const Error& err) {
     throw Error(self + ": " + err.what());
   }

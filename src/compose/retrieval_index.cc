@@ -8,6 +8,7 @@
 #include <fstream>
 #include <memory>
 
+#include "compose/embedding.h"
 #include "util/error.h"
 #include "util/mapped_file.h"
 
@@ -20,7 +21,7 @@ static_assert(std::endian::native == std::endian::little, "the index file is lit
 // far below what a u32 read from a corrupt file could claim.
 constexpr uint32_t kMaxString = RetrievalIndex::kMaxString;
 
-// Sum of squares in double, for normalising and checking unit length.
+// Sum of squares in double, for checking unit length.
 double squared_norm(std::span<const float> v) {
   double s = 0.0;
   for (float x : v) s += static_cast<double>(x) * x;
@@ -126,8 +127,8 @@ void RetrievalIndex::add(Passage passage, std::span<const float> embedding) {
                 std::to_string(dim_));
   if (!all_finite(embedding)) throw Error(self + ": its embedding holds a value that is not finite");
   if (ids_.count(passage.id)) throw Error(self + " is there twice (ids must be unique)");
-  const double norm = std::sqrt(squared_norm(embedding));
-  for (float x : embedding) vectors_.push_back(norm > 0.0 ? static_cast<float>(x / norm) : 0.0f);
+  const std::vector<float> unit = normalised({embedding.begin(), embedding.end()});
+  vectors_.insert(vectors_.end(), unit.begin(), unit.end());
   ids_.insert(passage.id);
   passages_.push_back(std::move(passage));
 }
@@ -137,10 +138,7 @@ std::vector<RetrievalHit> RetrievalIndex::search(std::span<const float> query, s
     throw Error("retrieval index: a query embedding of dimension " + std::to_string(query.size()) +
                 ", the index's is " + std::to_string(dim_) + " (was it built with embedder " + printable_id(embedder_) + "?)");
   if (!all_finite(query)) throw Error("retrieval index: the query embedding holds a value that is not finite");
-  const double norm = std::sqrt(squared_norm(query));
-  std::vector<float> q(dim_, 0.0f);
-  if (norm > 0.0)
-    for (size_t d = 0; d < dim_; ++d) q[d] = static_cast<float>(query[d] / norm);
+  const std::vector<float> q = normalised({query.begin(), query.end()});
   // The k best so far in a heap whose front is the worst of them: no
   // per-query allocation of the index's size.
   const auto better = [](const RetrievalHit& a, const RetrievalHit& b) {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "compose/capabilities.h"
+#include "compose/embedding.h"
 #include "util/error.h"
 
 namespace tandem::compose {
@@ -55,9 +56,7 @@ std::vector<RouteChoice> Router::rank(std::vector<float> embedding, double lengt
 
 std::vector<RouteChoice> Router::rank(const api::Request& request) const {
   const std::string text = routing_text(request);
-  std::vector<std::vector<float>> e = options_.embedder->embed(std::span<const std::string>(&text, 1));
-  if (e.size() != 1) throw Error("router '" + options_.name + "': the embedder returned no embedding");
-  return rank(std::move(e[0]), static_cast<double>(text.size()));
+  return rank(embed_one(*options_.embedder, text, "router '" + options_.name + "'"), static_cast<double>(text.size()));
 }
 
 api::Response Router::complete(const api::Request& request, const api::StreamCallback& on_text) const {

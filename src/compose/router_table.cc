@@ -114,15 +114,6 @@ void parse_learner(const json& j, RouterTable& t, const std::string& name) {
 
 }  // namespace
 
-std::vector<float> normalised(std::vector<float> v) {
-  double norm = 0.0;
-  for (float x : v) norm += static_cast<double>(x) * x;
-  norm = std::sqrt(norm);
-  if (norm > 0.0)
-    for (float& x : v) x = static_cast<float>(x / norm);
-  return v;
-}
-
 std::vector<double> RouterTable::accuracy() const {
   std::vector<double> acc(models.size(), 0.0);
   for (const auto& row : correct)

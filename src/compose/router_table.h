@@ -39,6 +39,8 @@
 #include <string_view>
 #include <vector>
 
+#include "compose/embedding.h"  // normalised()
+
 namespace tandem::compose {
 
 struct RouterTable {
@@ -60,10 +62,6 @@ struct RouterTable {
   // Each model's accuracy over the whole table.
   std::vector<double> accuracy() const;
 };
-
-// The vector scaled to unit length (a zero vector unchanged): what the
-// table's embeddings are, and what every learner compares a prompt's with.
-std::vector<float> normalised(std::vector<float> v);
 
 // Parses the JSON text of a table; `name` (a file name) prefixes errors.
 RouterTable parse_router_table(std::string_view text, const std::string& name);

@@ -86,6 +86,14 @@ void parse_example(const json& e, size_t index, RouterTable& t, const std::strin
   t.correct.push_back(std::move(row));
 }
 
+// A prompt's embedding must have the table's dimension (else it comes from
+// another embedder).
+void check_dimension(const RouterTable& t, const std::vector<float>& e) {
+  if (e.size() != t.dim)
+    throw Error("router table: an embedding of dimension " + std::to_string(e.size()) + ", the table's is " +
+                std::to_string(t.dim) + " (was it trained with embedder " + quoted(t.embedder) + "?)");
+}
+
 // "learner" and, for "logistic", one row of dim + 1 finite weights per model.
 void parse_learner(const json& j, RouterTable& t, const std::string& name) {
   if (const auto it = j.find("learner"); it != j.end()) {
@@ -172,8 +180,7 @@ RouterTable load_router_table(const std::string& path) {
 std::string router_table_json(const RouterTable& t) {
   json j = {{"format", "tandem-router"}, {"version", 1},   {"embedder", t.embedder}, {"task", t.task},
             {"models", t.models},        {"cost", t.cost}, {"examples", json::array()}};
-  for (size_t i = 0; i < t.embeddings.size(); ++i)
-  {
+  for (size_t i = 0; i < t.embeddings.size(); ++i) {
     j["examples"].push_back({{"embedding", t.embeddings[i]}, {"correct", t.correct[i]}});
     if (!t.lengths.empty()) j["examples"].back()["length"] = t.lengths[i];
   }
@@ -185,9 +192,7 @@ std::string router_table_json(const RouterTable& t) {
 }
 
 std::vector<double> predict_accuracy(const RouterTable& t, std::vector<float> e, size_t k, size_t leave_out) {
-  if (e.size() != t.dim)
-    throw Error("router table: an embedding of dimension " + std::to_string(e.size()) + ", the table's is " +
-                std::to_string(t.dim) + " (was it trained with embedder " + quoted(t.embedder) + "?)");
+  check_dimension(t, e);
   double norm = 0.0;
   for (float x : e) norm += static_cast<double>(x) * x;
   norm = std::sqrt(norm);
@@ -243,9 +248,7 @@ std::vector<size_t> route_order(const RouterTable& t, const std::vector<double>&
 
 std::vector<double> predict(const RouterTable& t, std::vector<float> embedding, size_t k, double length) {
   if (t.learner == "logistic") {
-    if (embedding.size() != t.dim)
-      throw Error("router table: an embedding of dimension " + std::to_string(embedding.size()) + ", the table's is " +
-                  std::to_string(t.dim) + " (was it trained with embedder " + quoted(t.embedder) + "?)");
+    check_dimension(t, embedding);
     return predict_logistic(t.weights, std::move(embedding), length);
   }
   return predict_accuracy(t, std::move(embedding), k);
@@ -291,10 +294,6 @@ RouteEstimate route_estimate(const RouterTable& t, const std::vector<std::vector
   }
   return r;
 }
-
-}  // namespace tandem::compose
-
-namespace tandem::compose {
 
 double cost_weight_for_share(const RouterTable& t, size_t k, double share) {
   if (!(share >= 0.0 && share <= 1.0)) throw Error("router: a share of calls must be in [0, 1]");

@@ -14,7 +14,7 @@ void check_exists(const Reference& r, const Config& config) {
   if (config.find(r.name) == nullptr) fail(r.at, unknown_model(r.name, config));
 }
 
-// "local model", "remote model", "cascade", "router", "stack".
+// "local model", "remote model", "cascade", "router", "stack", "retrieval".
 std::string kind(const ModelSpec& m) {
   const std::string type(m.type());
   return type == "local" || type == "remote" ? type + " model" : type;

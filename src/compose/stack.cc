@@ -8,6 +8,7 @@
 #include "compose/capabilities.h"
 #include "compose/request_text.h"
 #include "util/error.h"
+#include "util/text.h"
 
 namespace tandem::compose {
 
@@ -23,13 +24,6 @@ size_t placeholder_length(const std::string& s, size_t i) {
   size_t j = i + 2;
   while (j < s.size() && name_char(s[j])) ++j;
   return j < s.size() && s[j] == '}' ? j + 1 - i : 0;
-}
-
-std::string trim(const std::string& s) {
-  const char* ws = " \t\r\n";
-  const size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(ws) + 1 - b);
 }
 
 }  // namespace
@@ -158,7 +152,7 @@ api::Response Stack::complete(const api::Request& request, const api::StreamCall
     for (const auto& [model, u] : r.usage) out.usage[model] += u;
     out.trace.insert(out.trace.end(), r.trace.begin(), r.trace.end());
     if (!last) {
-      messages.push_back(trim(r.text));
+      messages.emplace_back(trim(r.text));
       out.trace.push_back({s.model->name(), "", 0.0, 0.0, "pass", messages.back()});
       continue;
     }

@@ -5,15 +5,11 @@
 #include <map>
 #include <vector>
 
+#include "util/text.h"
+
 namespace tandem::decode {
 
 namespace {
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 std::vector<std::string> normalized_tokens(std::string_view s) {
   std::vector<std::string> out;
   std::string cur;

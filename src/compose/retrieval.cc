@@ -32,6 +32,12 @@ std::string fill(const std::string& tmpl, const std::string& passages, const std
 
 }  // namespace
 
+std::string missing_placeholder(const std::string& prompt_template) {
+  for (const char* placeholder : {"{input}", "{passages}"})
+    if (prompt_template.find(placeholder) == std::string::npos) return placeholder;
+  return "";
+}
+
 Retrieval::Retrieval(RetrievalOptions options, std::shared_ptr<Budgets> budgets)
     : options_(std::move(options)), budgets_(std::move(budgets)) {
   const std::string self = "retrieval '" + options_.name + "'";
@@ -45,9 +51,8 @@ Retrieval::Retrieval(RetrievalOptions options, std::shared_ptr<Budgets> budgets)
   if (!options_.embedder->capabilities().embeddings)
     throw Error(self + ": embedder '" + options_.embedder->name() + "' gives no embeddings (use a local model)");
   if (options_.k < 1) throw Error(self + ": k must be >= 1");
-  for (const char* placeholder : {"{input}", "{passages}"})
-    if (options_.prompt_template.find(placeholder) == std::string::npos)
-      throw Error(self + ": its template has no " + placeholder);
+  if (const std::string missing = missing_placeholder(options_.prompt_template); !missing.empty())
+    throw Error(self + ": its template has no " + missing);
 }
 
 api::Capabilities Retrieval::capabilities() const {

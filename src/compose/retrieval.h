@@ -57,6 +57,11 @@ namespace tandem::compose {
 
 inline constexpr const char* kDefaultRetrievalTemplate = "Use these passages to answer.\n\n{passages}\n\n{input}";
 
+// The placeholder a retrieval template lacks, "{input}" or "{passages}"
+// (first missing), or empty when it holds both. The constructor and config
+// load (which points at the template) both refuse such a template.
+std::string missing_placeholder(const std::string& prompt_template);
+
 struct RetrievalOptions {
   std::string name;
   std::shared_ptr<const api::Model> model;     // the inner model, which answers

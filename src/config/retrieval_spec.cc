@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "compose/retrieval.h"
 #include "compose/retrieval_index.h"
 #include "config/load_internal.h"
 #include "util/error.h"
@@ -30,9 +31,8 @@ RetrievalSpec parse_retrieval(const Fields& f, const ModelSpec& m, const std::fi
                             s.index_data->embedder() + "'");
   if (auto k = f.integer("k", 1, 1 << 16)) s.k = static_cast<int>(*k);
   if (auto t = f.string("template")) {
-    for (const char* placeholder : {"{input}", "{passages}"})
-      if (t->find(placeholder) == std::string::npos)
-        fail(f.value_at("template"), "the template of " + f.what() + " has no " + placeholder);
+    if (const std::string missing = compose::missing_placeholder(*t); !missing.empty())
+      fail(f.value_at("template"), "the template of " + f.what() + " has no " + missing);
     s.templ = *t;
   }
   return s;
